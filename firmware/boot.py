@@ -1,0 +1,1 @@
+# Runs first at every boot; the firmware itself starts from main.py.

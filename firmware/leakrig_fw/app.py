@@ -1,0 +1,344 @@
+# The firmware's main loop: sample at a fixed rate on the board clock, run the
+# detector on every sample, stream frames, and answer commands between samples.
+import gc
+import sys
+import time
+
+try:
+    import select
+except ImportError:
+    select = None
+
+from . import VERSION
+from . import config as config_mod
+from . import frame
+
+try:
+    from .detector import Detector
+except ImportError:  # a build without the detector streams raw samples only
+    Detector = None
+
+_MAX_LINE = 160  # bytes: longer command lines are dropped with an error frame
+
+Q_MISSING = 8  # quality bit: the sensor gave no value this cycle
+
+
+class Telemetry:
+    """Numbers frames, writes them out and keeps the last ones for resend."""
+
+    def __init__(self, out, ring_frames):
+        self.out = out
+        self.seq = 0
+        self.ring = [None] * ring_frames
+        self.ring_seq = [-1] * ring_frames
+
+    def send(self, kind, fields):
+        seq = self.seq
+        data = frame.encode(seq, kind, fields)
+        slot = seq % len(self.ring)
+        self.ring[slot] = data
+        self.ring_seq[slot] = seq
+        self.seq = (seq + 1) % frame.SEQ_MODULO
+        self.out.write(data)
+        return seq
+
+    def resend(self, first, count):
+        """Write again the held frames first..first+count-1; return how many."""
+        sent = 0
+        n = len(self.ring)
+        for i in range(min(count, n)):
+            seq = (first + i) % frame.SEQ_MODULO
+            slot = seq % n
+            if self.ring_seq[slot] == seq:
+                self.out.write(self.ring[slot])
+                sent += 1
+        return sent
+
+
+class Commands:
+    """Reads command lines without blocking and turns them into calls."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.buf = bytearray()
+        self.overflow = False
+        self.poller = None
+        if select is not None:
+            self.poller = select.poll()
+            self.poller.register(stream, select.POLLIN)
+
+    def lines(self, limit=64):
+        """Complete lines received so far (at most limit bytes read per call)."""
+        out = []
+        if self.poller is None:
+            return out
+        for _ in range(limit):
+            if not self.poller.poll(0):
+                break
+            ch = self.stream.read(1)
+            if not ch:
+                break
+            b = ch[0] if isinstance(ch, (bytes, bytearray)) else ord(ch)
+            if b in (10, 13):
+                if self.overflow:
+                    out.append(None)  # marks a line that was too long
+                elif self.buf:
+                    out.append(bytes(self.buf))
+                self.buf = bytearray()
+                self.overflow = False
+            elif len(self.buf) >= _MAX_LINE:
+                self.overflow = True
+            else:
+                self.buf.append(b)
+        return out
+
+
+def _fmt_ms(t_ms):
+    return "%d.%03d" % (t_ms // 1000, t_ms % 1000)
+
+
+class App:
+    def __init__(self, board, cfg=None, out=None, inp=None):
+        self.board = board
+        if cfg is None:
+            cfg, source = config_mod.load()
+        else:
+            source = "given"
+        self.cfg = cfg
+        self.config_source = source
+        out = out or getattr(sys.stdout, "buffer", sys.stdout)
+        inp = inp or getattr(sys.stdin, "buffer", sys.stdin)
+        self.tx = Telemetry(out, cfg["ring_frames"])
+        self.commands = Commands(inp)
+        self.running = bool(cfg["autostart"])
+        self.samples = 0
+        self.overruns = 0
+        self.t_ms = 0
+        self.last_event = ""
+        self.detector = None
+        if Detector is not None:
+            self.detector = self._make_detector()
+        self._period_us = int(1000000 / cfg["rate_hz"])
+
+    def _make_detector(self):
+        params = dict(self.cfg.get("detector") or {})
+        params.setdefault("min_pressure_pa", self.cfg["min_pressure_pa"])
+        if self.cfg["compliance_ml_per_kpa"] > 0:
+            params.setdefault("compliance_ml_per_kpa", self.cfg["compliance_ml_per_kpa"])
+        try:
+            return Detector(**params)
+        except (TypeError, ValueError) as exc:
+            self.event("config_error", [("msg", "detector: %s" % exc)])
+            return Detector()
+
+    # --- output -----------------------------------------------------------
+    def event(self, name, fields=()):
+        self.last_event = name
+        self.tx.send(frame.KIND_EVENT, [("ev", name), ("t", _fmt_ms(self.t_ms))] + list(fields))
+
+    def reply(self, cmd, req_id, fields=()):
+        head = [("cmd", cmd)]
+        if req_id is not None:
+            head.append(("id", req_id))
+        self.tx.send(frame.KIND_REPLY, head + list(fields))
+
+    def error(self, code, msg, req_id=None):
+        fields = [("err", code), ("msg", msg)]
+        if req_id is not None:
+            fields.append(("id", req_id))
+        self.tx.send(frame.KIND_ERROR, fields)
+
+    def hello(self):
+        self.tx.send(frame.KIND_HELLO, [
+            ("fw", VERSION), ("board", self.board.name), ("rate", self.cfg["rate_hz"]),
+            ("config", self.config_source), ("ring", len(self.tx.ring))])
+
+    # --- sampling ---------------------------------------------------------
+    def sample(self):
+        """Read every sensor, run the detector, send one sample frame."""
+        fields = [("t", _fmt_ms(self.t_ms))]
+        quality = 0
+        pressure = temperature = None
+        for channel in self.board.channels:
+            try:
+                values = channel.read()
+            except OSError as exc:
+                channel.failures += 1
+                if channel.failures == 1:
+                    self.event("sensor_fault", [("sensor", channel.name), ("msg", str(exc))])
+                if channel.primary:
+                    quality |= Q_MISSING
+                continue
+            if channel.failures:
+                channel.failures = 0
+                self.event("sensor_ok", [("sensor", channel.name)])
+            q = values[-1]
+            for i in range(len(channel.keys)):
+                key = channel.keys[i]
+                value = values[i]
+                fields.append((key, "%.3f" % value))
+                if key == "p":
+                    pressure = value - self.cfg["zero_offset_pa"]
+                elif key == "T":
+                    temperature = value
+            if channel.primary:
+                quality |= q
+        fields.append(("q", quality))
+        det = self.detector
+        if det is not None:
+            ev = det.update(self.t_ms / 1000.0,
+                            pressure if pressure is not None else float("nan"),
+                            temperature if temperature is not None else float("nan"),
+                            quality if (pressure is not None and temperature is not None) else (quality | Q_MISSING))
+            fields.append(("r", "%.4f" % det.rate_pa_s))
+            fields.append(("ur", "%.4f" % det.rate_sigma_pa_s))
+            fields.append(("st", det.state))
+            if ev:
+                extra = [("r", "%.4f" % det.rate_pa_s)]
+                if det.rate_ml_min is not None:
+                    extra.append(("rml", "%.4f" % det.rate_ml_min))
+                if det.time_to_min_s is not None:
+                    extra.append(("ttm", "%.0f" % det.time_to_min_s))
+                self.event(ev, extra)
+        self.tx.send(frame.KIND_SAMPLE, fields)
+        self.samples += 1
+
+    # --- commands ---------------------------------------------------------
+    def handle(self, line):
+        """Answer one command line; never raises for bad input."""
+        if line is None:
+            self.error("too_long", "line longer than %d bytes" % _MAX_LINE)
+            return
+        req_id = None
+        try:
+            text = line.decode().strip()
+        except UnicodeError:
+            self.error("bad_input", "not text")
+            return
+        if text.startswith("$"):
+            try:
+                req_id, kind, fields = frame.decode(line)
+            except frame.FrameError as exc:
+                self.error("bad_frame", str(exc))
+                return
+            if kind != frame.KIND_COMMAND or "cmd" not in fields:
+                self.error("bad_frame", "not a command", req_id)
+                return
+            text = fields["cmd"]
+        words = text.split()
+        if not words:
+            return
+        name = words[0].lower()
+        handler = getattr(self, "cmd_" + name, None) if name.isalpha() else None
+        if handler is None:
+            self.error("unknown_command", name[:32], req_id)
+            return
+        try:
+            handler(words[1:], req_id)
+        except (ValueError, TypeError, IndexError, KeyError, config_mod.ConfigError) as exc:
+            self.error("bad_argument", "%s: %s" % (name, exc), req_id)
+
+    def cmd_ping(self, args, req_id):
+        self.reply("ping", req_id, [("pong", 1)])
+
+    def cmd_status(self, args, req_id):
+        fields = [("state", "running" if self.running else "stopped"),
+                  ("t", _fmt_ms(self.t_ms)), ("samples", self.samples),
+                  ("seq", self.tx.seq), ("overruns", self.overruns),
+                  ("rate", self.cfg["rate_hz"]), ("board", self.board.name),
+                  ("fw", VERSION), ("last_event", self.last_event),
+                  ("mem_free", gc.mem_free() if hasattr(gc, "mem_free") else -1)]
+        det = self.detector
+        if det is not None:
+            fields += [("det", det.state), ("r", "%.4f" % det.rate_pa_s),
+                       ("ur", "%.4f" % det.rate_sigma_pa_s)]
+        self.reply("status", req_id, fields)
+
+    def cmd_start(self, args, req_id):
+        self.running = True
+        self.reply("start", req_id)
+
+    def cmd_stop(self, args, req_id):
+        self.running = False
+        self.reply("stop", req_id)
+
+    def cmd_resend(self, args, req_id):
+        first = int(args[0])
+        count = int(args[1]) if len(args) > 1 else 1
+        if first < 0 or count < 1:
+            raise ValueError("resend FIRST COUNT")
+        sent = self.tx.resend(first, count)
+        self.reply("resend", req_id, [("first", first), ("sent", sent)])
+
+    def cmd_config(self, args, req_id):
+        action = args[0]
+        if action == "get":
+            keys = args[1:] or sorted(config_mod.SCHEMA)
+            self.reply("config", req_id, [(k, self.cfg[k]) for k in keys if k in config_mod.SCHEMA]
+                       if all(k in config_mod.SCHEMA for k in keys) else self._unknown_key(keys))
+        elif action == "set":
+            key = args[1]
+            value = config_mod.coerce(key, " ".join(args[2:]))
+            new = dict(self.cfg)
+            new[key] = value
+            config_mod.save(new)
+            self.cfg = new
+            if key == "rate_hz":
+                self._period_us = int(1000000 / value)
+            self.reply("config", req_id, [(key, value), ("saved", 1)])
+        else:
+            raise ValueError("config get|set")
+
+    def _unknown_key(self, keys):
+        for k in keys:
+            if k not in config_mod.SCHEMA:
+                raise config_mod.ConfigError("unknown key: " + k)
+
+    def cmd_zero(self, args, req_id):
+        """Tare: take the current pressure as the zero offset and save it."""
+        if not self.board.channels:
+            raise ValueError("no sensors")
+        values = self.board.pressure_channel().read()
+        offset = values[0] - (float(args[0]) if args else 0.0)
+        config_mod.save(dict(self.cfg, zero_offset_pa=offset))
+        self.cfg["zero_offset_pa"] = offset
+        self.reply("zero", req_id, [("zero_offset_pa", "%.3f" % offset)])
+
+    def cmd_reset(self, args, req_id):
+        self.reply("reset", req_id)
+        self.board.reset()
+
+    # --- loop -------------------------------------------------------------
+    def step(self):
+        """One cycle: sample if running, then serve commands."""
+        if self.running:
+            self.sample()
+        for line in self.commands.lines():
+            self.handle(line)
+
+    def run(self, cycles=-1):
+        """Loop for ever (or for `cycles` cycles): each cycle reads the board
+        clock, samples, serves commands, feeds the watchdog only after a full
+        cycle, collects garbage at this one known point, then sleeps until
+        the next sample is due."""
+        self.hello()
+        if self.config_source == "invalid":
+            self.event("config_invalid", [("msg", "using defaults")])
+        next_us = time.ticks_us()
+        last_ms = time.ticks_ms()
+        while cycles != 0:
+            now_ms = time.ticks_ms()
+            self.t_ms += time.ticks_diff(now_ms, last_ms)
+            last_ms = now_ms
+            self.step()
+            self.board.feed_watchdog()
+            gc.collect()
+            next_us = time.ticks_add(next_us, self._period_us)
+            wait = time.ticks_diff(next_us, time.ticks_us())
+            if wait > 0:
+                time.sleep_us(wait)
+            elif wait < -self._period_us:
+                self.overruns += 1
+                next_us = time.ticks_us()
+            if cycles > 0:
+                cycles -= 1

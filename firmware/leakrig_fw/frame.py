@@ -1,0 +1,178 @@
+# Telemetry frame codec, shared by the firmware and the host (docs/protocol.md).
+# A frame is one text line:  $LR1,<seq>,<kind>,<key>=<value>,...*<crc32>\r\n
+# The CRC-32 (zlib polynomial) covers the bytes between '$' and '*'.
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+try:
+    from binascii import crc32
+except ImportError:  # ports built without binascii.crc32
+    crc32 = None
+
+PROTOCOL = "LR1"
+SEQ_MODULO = const(1073741824)  # 2**30: sequence numbers wrap here
+MAX_FRAME = const(512)          # bytes, including '$', '*', CRC and CRLF
+
+KIND_HELLO = "H"
+KIND_SAMPLE = "S"
+KIND_EVENT = "E"
+KIND_REPLY = "R"
+KIND_ERROR = "X"
+KIND_COMMAND = "C"
+KINDS = "HSERXC"
+
+# Characters with a meaning in the frame syntax are written as %XX in values.
+_RESERVED = "%,*$=\r\n"
+
+
+class FrameError(ValueError):
+    pass
+
+
+def _crc32_soft(data, crc=0):
+    crc = ~crc & 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+    return ~crc & 0xFFFFFFFF
+
+
+def checksum(body):
+    """CRC-32 of the frame body (bytes) as an int."""
+    if crc32 is None:
+        return _crc32_soft(body)
+    return crc32(body) & 0xFFFFFFFF
+
+
+def escape(text):
+    for ch in text:
+        if ch in _RESERVED or ord(ch) < 32 or ord(ch) == 127:
+            break
+    else:
+        return text
+    out = []
+    for ch in text:
+        if ch in _RESERVED or ord(ch) < 32 or ord(ch) == 127:
+            for b in ch.encode():
+                out.append("%%%02X" % b)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def unescape(text):
+    if "%" not in text:
+        return text
+    raw = text.encode()
+    out = bytearray()
+    i = 0
+    n = len(raw)
+    while i < n:
+        b = raw[i]
+        if b == 37:  # '%'
+            if i + 3 > n:
+                raise FrameError("bad escape")
+            try:
+                out.append(int(raw[i + 1:i + 3], 16))
+            except ValueError:
+                raise FrameError("bad escape")
+            i += 3
+        else:
+            out.append(b)
+            i += 1
+    try:
+        return out.decode()
+    except UnicodeError:
+        raise FrameError("bad escape")
+
+
+def encode_body(seq, kind, fields):
+    """Frame body text for seq, kind and an iterable of (key, value) pairs.
+    Keys are plain identifiers; values are str, int or float."""
+    parts = [PROTOCOL, str(seq % SEQ_MODULO), kind]
+    for key, value in fields:
+        if isinstance(value, str):
+            value = escape(value)
+        elif isinstance(value, float):
+            value = repr(value)
+        else:
+            value = str(value)
+        parts.append(key + "=" + value)
+    return ",".join(parts)
+
+
+def seal(body):
+    """Whole frame (bytes) from a body (str): '$' + body + '*' + CRC + CRLF."""
+    data = body.encode()
+    frame = b"$" + data + b"*" + ("%08X" % checksum(data)).encode() + b"\r\n"
+    if len(frame) > MAX_FRAME:
+        raise FrameError("frame too long: %d bytes" % len(frame))
+    return frame
+
+
+def encode(seq, kind, fields):
+    return seal(encode_body(seq, kind, fields))
+
+
+def decode(line):
+    """Parse one frame (bytes, with or without CRLF).
+
+    Returns (seq, kind, fields) with fields a dict of str -> str.
+    Raises FrameError for anything that is not a whole, valid frame."""
+    if isinstance(line, str):
+        line = line.encode()
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    if len(line) < 15 or line[0] != 36:  # '$'
+        raise FrameError("not a frame")
+    star = len(line) - 9
+    if line[star] != 42:  # '*'
+        raise FrameError("no CRC")
+    body = line[1:star]
+    try:
+        want = int(line[star + 1:], 16)
+    except ValueError:
+        raise FrameError("bad CRC field")
+    if line[star + 1:].upper() != line[star + 1:]:
+        raise FrameError("bad CRC field")
+    if checksum(body) != want:
+        raise FrameError("CRC mismatch")
+    try:
+        text = body.decode()
+    except UnicodeError:
+        raise FrameError("not text")
+    parts = text.split(",")
+    if len(parts) < 3 or parts[0] != PROTOCOL:
+        raise FrameError("unknown protocol")
+    seq_text = parts[1]
+    if not seq_text.isdigit() or len(seq_text) > 10:
+        raise FrameError("bad sequence number")
+    seq = int(seq_text)
+    if seq >= SEQ_MODULO:
+        raise FrameError("bad sequence number")
+    kind = parts[2]
+    if len(kind) != 1 or kind not in KINDS:
+        raise FrameError("unknown kind")
+    fields = {}
+    for part in parts[3:]:
+        eq = part.find("=")
+        if eq <= 0:
+            raise FrameError("bad field")
+        fields[part[:eq]] = unescape(part[eq + 1:])
+    return seq, kind, fields
+
+
+def seq_gap(last, seq):
+    """Frames missing between sequence numbers last and seq (0 when seq
+    follows last). A jump backwards or by half the range or more is not a
+    gap but a restart or a replay, reported as -1."""
+    d = (seq - last - 1) % SEQ_MODULO
+    if d >= SEQ_MODULO // 2:
+        return -1
+    return d

@@ -1,0 +1,1 @@
+"""The rig simulator: loop physics, chip emulators and the virtual board."""

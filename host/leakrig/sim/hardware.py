@@ -1,0 +1,70 @@
+"""What the virtual board's pins and buses are wired to: the I2C, SPI and
+1-Wire buses holding chip emulators, plain pins, and the watchdog. The link
+server turns VM requests into calls on this object."""
+import time
+
+from .bus import I2CBus, OneWireBus, SPIBus
+from .clock import SimClock
+
+
+class Watchdog:
+    """Expires when not fed within its timeout of simulated time, or of wall
+    time (a loop that hangs without sleeping never advances lockstep time)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.timeout_ms = None
+        self._fed_sim_us = 0
+        self._fed_wall = 0.0
+        self.expiries = 0
+
+    def start(self, timeout_ms):
+        self.timeout_ms = timeout_ms
+        self.feed()
+
+    def feed(self):
+        self._fed_sim_us = self.clock.now_us
+        self._fed_wall = time.monotonic()
+
+    def stop(self):
+        """A reset stops the watchdog until the firmware starts it again."""
+        self.timeout_ms = None
+
+    def expired(self):
+        if self.timeout_ms is None:
+            return False
+        sim_late = self.clock.now_us - self._fed_sim_us > self.timeout_ms * 1000
+        wall_late = time.monotonic() - self._fed_wall > self.timeout_ms / 1000
+        return sim_late or wall_late
+
+
+class SimHardware:
+    def __init__(self, clock=None):
+        self.clock = clock or SimClock()
+        self.i2c_buses = {}
+        self.spi_buses = {}
+        self.onewire_buses = {}
+        self.pins = {}          # last level written by the firmware, by pin id
+        self.pin_inputs = {}    # levels the rig drives into the board
+        self.watchdog = Watchdog(self.clock)
+        self.resets_requested = 0
+
+    def i2c(self, bus_id):
+        return self.i2c_buses.setdefault(int(bus_id), I2CBus())
+
+    def spi(self, bus_id):
+        return self.spi_buses.setdefault(int(bus_id), SPIBus())
+
+    def onewire(self, pin_id):
+        return self.onewire_buses.setdefault(str(pin_id), OneWireBus())
+
+    def pin_write(self, pin_id, level):
+        self.pins[pin_id] = level
+        for bus in self.spi_buses.values():
+            if bus.has_cs(pin_id):
+                bus.select(pin_id, level == 0)  # chip selects are active low
+
+    def pin_read(self, pin_id):
+        if pin_id in self.pin_inputs:
+            return self.pin_inputs[pin_id]
+        return self.pins.get(pin_id, 1)  # inputs float high (pull-ups)

@@ -1,0 +1,289 @@
+"""The virtual board: a pseudo-terminal that behaves like a MicroPython board
+on USB. Behind it runs the MicroPython unix port with the board's flash
+folder as its working directory and the simulator's machine/time/onewire on
+its path. The unix port exits on a soft reset; the board restarts it and
+prints what a board prints, so mpremote and the host tool cannot tell."""
+import errno
+import fcntl
+import os
+import pty
+import select
+import signal
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+from .clock import SimClock
+from .hardware import SimHardware
+from .link import LinkServer
+from .vmenv import RESET_EXIT_CODE, vm_command, vm_environment
+
+_RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+_FRIENDLY_PROMPT = b"\r\n>>> "
+_SOFT_REBOOT = b"MPY: soft reboot\r\n"
+
+
+def _set_raw(fd):
+    """No echo, no line editing, no output translation; ^C still signals."""
+    attrs = termios.tcgetattr(fd)
+    attrs[0] &= ~(termios.ICRNL | termios.IXON | termios.INLCR | termios.IGNCR)
+    attrs[1] &= ~termios.OPOST
+    attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)
+    attrs[3] |= termios.ISIG
+    attrs[6][termios.VMIN] = 1
+    attrs[6][termios.VTIME] = 0
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+class VirtualBoard:
+    """Start with start(); the port to open is .port (a stable symlink to the
+    current pty, so an unplug and replug keeps the name)."""
+
+    def __init__(self, flash_dir=None, hardware=None, heap_kb=None, run_dir=None,
+                 link_faults=None, rng=None):
+        self._own_run_dir = run_dir is None
+        self.run_dir = Path(run_dir or tempfile.mkdtemp(prefix="leakrig-sim-"))
+        self.flash_dir = Path(flash_dir) if flash_dir else self.run_dir / "flash"
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        self.hardware = hardware or SimHardware(SimClock())
+        self.heap_kb = heap_kb
+        self.port = str(self.run_dir / "tty")
+        self.link_faults = link_faults  # object with .apply(bytes) -> bytes, or None
+        self.boots = 0
+        self.watchdog_resets = 0
+        self._proc = None
+        self._inner = None
+        self._outer = None
+        self._outer_slave = None
+        self._raw = False
+        self._stop = threading.Event()
+        self._plugged = True
+        self._lock = threading.RLock()
+        self._pending_in = bytearray()
+        self._thread = None
+        self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"))
+
+    # --- lifecycle --------------------------------------------------------
+    def start(self):
+        self._open_outer()
+        self._start_vm(boot=True)
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._kill_vm()
+        self.server.close()
+        for fd in (self._outer, self._outer_slave):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._outer = self._outer_slave = None
+        try:
+            os.unlink(self.port)
+        except OSError:
+            pass
+        if self._own_run_dir:
+            for p in self.run_dir.glob("*"):
+                if p.is_file() or p.is_symlink():
+                    p.unlink()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def vm_pid(self):
+        return self._proc.pid if self._proc else None
+
+    # --- the USB side -----------------------------------------------------
+    def _open_outer(self):
+        master, slave = pty.openpty()
+        _set_raw(slave)
+        os.set_blocking(master, False)
+        self._outer, self._outer_slave = master, slave
+        tmp = self.port + ".new"
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        os.symlink(os.ttyname(slave), tmp)
+        os.replace(tmp, self.port)
+
+    def unplug(self):
+        """The cable is pulled: the port's device goes away (readers get an
+        error), and what the board writes meanwhile is lost."""
+        self._plugged = False  # first: lets a blocked write give up
+        with self._lock:
+            for fd in (self._outer, self._outer_slave):
+                if fd is not None:
+                    os.close(fd)
+            self._outer = self._outer_slave = None
+            try:
+                os.unlink(self.port)
+            except OSError:
+                pass
+
+    def replug(self):
+        with self._lock:
+            if not self._plugged:
+                self._open_outer()
+                self._plugged = True
+
+    # --- the VM -----------------------------------------------------------
+    def _start_vm(self, boot):
+        master, slave = pty.openpty()
+        _set_raw(slave)
+        env = vm_environment(self.server.path, flash_dir=self.flash_dir)
+
+        def become_tty_owner():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            # ^C before the VM has installed its own handler would kill the
+            # process that hosts it; the VM re-enables SIGINT itself.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        self._proc = subprocess.Popen(
+            vm_command(heap_kb=self.heap_kb, boot=boot), stdin=slave, stdout=slave,
+            stderr=slave, cwd=str(self.flash_dir), env=env, start_new_session=True,
+            preexec_fn=become_tty_owner, close_fds=True)
+        os.close(slave)
+        os.set_blocking(master, False)
+        self._inner = master
+        self._raw = False
+        self.boots += 1
+        self.hardware.watchdog.stop()
+
+    def _kill_vm(self):
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait()
+        if self._inner is not None:
+            try:
+                os.close(self._inner)
+            except OSError:
+                pass
+            self._inner = None
+        self._proc = None
+
+    def _restart_raw(self):
+        """A soft reset at the raw REPL comes back at the raw REPL."""
+        self._start_vm(boot=False)
+        os.write(self._inner, b"\r\x01")
+        got = bytearray()
+        deadline = time.monotonic() + 10
+        while _RAW_BANNER not in got and time.monotonic() < deadline:
+            r, _, _ = select.select([self._inner], [], [], 0.1)
+            if r:
+                try:
+                    got += os.read(self._inner, 4096)
+                except OSError:
+                    break
+        self._raw = True
+        self._to_host(_RAW_BANNER)
+
+    def _on_vm_exit(self, code):
+        self._kill_vm()
+        if code == RESET_EXIT_CODE:
+            self._start_vm(boot=True)  # hard reset: a board prints nothing
+            return
+        self._to_host(_SOFT_REBOOT)
+        if self._raw:
+            self._restart_raw()
+        else:
+            self._start_vm(boot=True)
+
+    def watchdog_reset(self):
+        with self._lock:
+            self.watchdog_resets += 1
+            self._kill_vm()
+            self._start_vm(boot=True)
+
+    # --- the pump ---------------------------------------------------------
+    def _to_host(self, data):
+        if self.link_faults is not None and not self._raw:
+            data = self.link_faults.apply(data)
+        if not data or not self._plugged or self._outer is None:
+            return  # nobody on the other end: the bytes are lost, as on USB
+        view = memoryview(data)
+        while view and self._plugged and not self._stop.is_set():
+            try:
+                n = os.write(self._outer, view)
+                view = view[n:]
+            except BlockingIOError:
+                # The host is not reading: hold the VM back rather than drop.
+                select.select([], [self._outer], [], 0.05)
+            except OSError:
+                return
+
+    def _track_mode(self, data):
+        if _RAW_BANNER in data or b"raw REPL; CTRL-B to exit" in data:
+            self._raw = True
+        elif _FRIENDLY_PROMPT in data or b'Type "help()"' in data:
+            self._raw = False
+
+    def _pump(self):
+        while not self._stop.is_set():
+            with self._lock:
+                fds = [fd for fd in (self._inner, self._outer) if fd is not None]
+            try:
+                ready, _, _ = select.select(fds, [], [], 0.05)
+            except (OSError, ValueError):
+                ready = []
+            with self._lock:
+                if self._inner is not None and self._inner in ready:
+                    try:
+                        data = os.read(self._inner, 4096)
+                    except BlockingIOError:
+                        data = None
+                    except OSError as exc:  # EIO: the VM closed its tty
+                        data = b"" if exc.errno == errno.EIO else None
+                    if data:
+                        self._track_mode(data)
+                        self._to_host(data)
+                if self._outer is not None and self._outer in ready:
+                    try:
+                        data = os.read(self._outer, 4096)
+                    except (BlockingIOError, OSError):
+                        data = None
+                    if data:
+                        self._pending_in += data
+                if self._pending_in and self._inner is not None:
+                    try:
+                        n = os.write(self._inner, self._pending_in)
+                        del self._pending_in[:n]
+                    except (BlockingIOError, OSError):
+                        pass
+                proc = self._proc
+                if proc is not None and proc.poll() is not None:
+                    self._drain_inner()
+                    self._on_vm_exit(proc.returncode)
+                elif self.hardware.watchdog.expired():
+                    self.watchdog_resets += 1
+                    self._kill_vm()
+                    self._start_vm(boot=True)
+
+    def _drain_inner(self):
+        while self._inner is not None:
+            try:
+                data = os.read(self._inner, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            self._track_mode(data)
+            self._to_host(data)
