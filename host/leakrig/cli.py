@@ -1,0 +1,41 @@
+"""The `leakrig` command. Each subcommand is a module in leakrig.commands with
+add_parser(subparsers) and run(args) -> exit code; a new one is one row in
+COMMANDS."""
+import argparse
+import importlib
+import sys
+
+from .errors import UserError
+
+COMMANDS = ("sim", "deploy", "log", "status", "export", "demo")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="leakrig",
+        description="Leak detection for coolant test loops: deploy to a board, "
+                    "log and watch its telemetry, replay the detector, simulate a rig.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module("leakrig.commands." + name)
+        p = module.add_parser(sub)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args._run(args) or 0
+    except UserError as exc:
+        print("leakrig %s: error: %s" % (args.command, exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("leakrig %s: interrupted" % args.command, file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""leakrig log: stream a board's telemetry into a SQLite log."""
+import sys
+
+from . import add
+
+
+def add_parser(sub):
+    p = add(sub, "log", "log a board's telemetry to SQLite (checks CRCs, reports and backfills gaps)",
+            "leakrig log --port /dev/ttyACM0 --out run.sqlite --name soak-1 --duration 3600")
+    p.add_argument("--port", required=True, help="serial device or pyserial URL (rfc2217://host:port)")
+    p.add_argument("--out", required=True, help="SQLite file (created or appended to)")
+    p.add_argument("--name", help="run name")
+    p.add_argument("--notes", help="free-text notes stored with the run")
+    p.add_argument("--samples", type=int, help="stop after this many samples")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (host time)")
+    p.add_argument("--board-duration", type=float, help="stop after this many seconds of board time")
+    p.add_argument("--no-resend", action="store_true", help="do not ask the board to resend missing frames")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    return p
+
+
+def _progress(logger):
+    s = logger.stats
+    sys.stderr.write("\rlogging: %d samples, %d events, %d gaps, %d CRC errors   "
+                     % (logger.samples, len(logger.events), s.gaps, s.crc_errors))
+    sys.stderr.flush()
+
+
+def run(args):
+    from ..logger import Logger, format_summary
+
+    logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
+                    resend=not args.no_resend, progress=None if args.quiet else _progress)
+    try:
+        logger.run(max_samples=args.samples, duration_s=args.duration,
+                   board_duration_s=args.board_duration)
+    except KeyboardInterrupt:
+        logger.finish()
+    finally:
+        logger.close()
+    if not args.quiet:
+        sys.stderr.write("\n")
+    print(format_summary(logger.summary(), logger.events))
+    return 0

@@ -1,0 +1,24 @@
+"""leakrig status: ask a board for its status."""
+from . import add
+from ..errors import LinkError
+
+
+def add_parser(sub):
+    p = add(sub, "status", "ask the board for its status (exit 0 when it answers)",
+            "leakrig status --port /dev/ttyACM0")
+    p.add_argument("--port", required=True, help="serial device or pyserial URL")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    return p
+
+
+def run(args):
+    from ..link import BoardLink
+
+    with BoardLink(args.port) as link:
+        reply = link.command("status", timeout=args.timeout)
+    if reply.kind != "R":
+        raise LinkError("board answered with an error: %s" % reply.fields.get("msg", "?"))
+    for k, v in reply.fields.items():
+        if k not in ("cmd", "id"):
+            print("%-12s %s" % (k, v))
+    return 0

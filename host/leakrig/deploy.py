@@ -1,0 +1,98 @@
+"""Deploying the firmware to a board with mpremote, the same way for a real
+board and a virtual one: stage the files, copy what changed (mpremote skips
+files whose SHA-256 already matches), check every file's hash on the board,
+then reset."""
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import boards
+from .errors import UserError
+from .fwpath import firmware_dir, repo_root
+
+
+def firmware_sources():
+    """(local path, path on the board) for every firmware file."""
+    fw = firmware_dir()
+    out = [(fw / "main.py", "main.py"), (fw / "boot.py", "boot.py")]
+    for p in sorted((fw / "leakrig_fw").rglob("*.py")):
+        out.append((p, str(p.relative_to(fw))))
+    return out
+
+
+def stage(board_name, config=None, dest=None):
+    """Copy the files for board_name into a staging folder; return it."""
+    board_def = boards.load(board_name)
+    dest = Path(dest or repo_root() / "build" / "deploy" / board_name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    for src, rel in firmware_sources():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+    (dest / "board.json").write_text(json.dumps(board_def, indent=1, sort_keys=True))
+    if config:
+        (dest / "config.json").write_text(json.dumps(config, sort_keys=True))
+    return dest
+
+
+def mpremote(port, *args, timeout=120):
+    cmd = [sys.executable, "-m", "mpremote", "connect", port] + list(args)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise UserError("mpremote on %s timed out (is a board there?)" % port)
+    if proc.returncode != 0:
+        msg = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise UserError("mpremote on %s failed: %s" % (port, msg[-1] if msg else "exit %d" % proc.returncode))
+    return proc.stdout
+
+
+def local_hashes(staged):
+    out = {}
+    for p in sorted(staged.rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(staged))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+_HASH_SCRIPT = """
+import hashlib, binascii
+for _p in %r:
+    try:
+        _h = hashlib.sha256()
+        with open(_p, 'rb') as _f:
+            while True:
+                _b = _f.read(512)
+                if not _b:
+                    break
+                _h.update(_b)
+        print(_p, binascii.hexlify(_h.digest()).decode())
+    except OSError:
+        print(_p, '-')
+"""
+
+
+def deploy(port, board_name, config=None, progress=print, reset=True):
+    """Stage, copy, verify, reset. Returns the list of files verified."""
+    staged = stage(board_name, config)
+    progress("deploy: %d files for board %r to %s" % (sum(1 for p in staged.rglob("*") if p.is_file()),
+                                                       board_name, port))
+    entries = sorted(p.name for p in staged.iterdir())
+    args = ["fs", "cp", "-r"] + [str(staged / e) for e in entries] + [":./"]
+    out = mpremote(port, *args)
+    copied = [ln for ln in out.splitlines() if ln.startswith("cp ")]
+    progress("deploy: copied %d changed file(s)" % len(copied))
+    want = local_hashes(staged)
+    out = mpremote(port, "exec", _HASH_SCRIPT % (sorted(want),))
+    got = dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
+    bad = [p for p, h in want.items() if got.get(p) != h]
+    if bad:
+        raise UserError("deploy: hash mismatch on the board for %s" % ", ".join(bad))
+    progress("deploy: %d files verified by SHA-256" % len(want))
+    if reset:
+        mpremote(port, "reset")
+    return sorted(want)

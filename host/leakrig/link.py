@@ -1,0 +1,181 @@
+"""Serial link to a board: opens a device path or any pyserial URL, splits
+the byte stream into frames, checks every CRC, tracks sequence gaps, and
+sends commands and waits for their replies."""
+import time
+
+import serial
+
+from . import fwpath  # noqa: F401  (puts the shared firmware modules on the path)
+from .errors import LinkError
+from leakrig_fw import frame
+
+MAX_LINE = frame.MAX_FRAME
+
+
+def open_port(port, timeout=0.1, baudrate=115200):
+    """A pyserial port for a device path or a URL (rfc2217://, socket://, loop://)."""
+    try:
+        if "://" in port:
+            return serial.serial_for_url(port, baudrate=baudrate, timeout=timeout)
+        return serial.Serial(port, baudrate=baudrate, timeout=timeout)
+    except serial.SerialException as exc:
+        msg = str(exc)
+        if "busy" in msg.lower() or "Errno 16" in msg:
+            raise LinkError("port %s is busy: another program has it open" % port)
+        if "No such file" in msg or "Errno 2" in msg:
+            raise LinkError("no such port: %s (see `leakrig ports`)" % port)
+        raise LinkError("cannot open %s: %s" % (port, msg))
+    except ValueError as exc:
+        raise LinkError("bad port %r: %s" % (port, exc))
+
+
+class LinkStats:
+    def __init__(self):
+        self.frames = 0
+        self.crc_errors = 0      # lines that looked like frames but failed the check
+        self.garbage_bytes = 0   # bytes outside any frame (REPL text, noise)
+        self.gaps = 0            # gap events
+        self.missing = 0         # frames missing in those gaps
+        self.recovered = 0       # missing frames that came back through resend
+        self.boots = 0           # hello frames seen
+        self.reconnects = 0
+
+    def as_dict(self):
+        return dict(vars(self))
+
+
+class Frame:
+    __slots__ = ("seq", "kind", "fields", "raw", "host_utc")
+
+    def __init__(self, seq, kind, fields, raw, host_utc):
+        self.seq = seq
+        self.kind = kind
+        self.fields = fields
+        self.raw = raw
+        self.host_utc = host_utc
+
+
+class FrameReader:
+    """Bytes in, checked frames out. Keeps the state of sequence tracking.
+
+    feed() returns the frames completed by the new bytes; gaps are reported
+    through on_gap(first_missing_seq, count)."""
+
+    def __init__(self, stats=None, on_gap=None):
+        self.stats = stats or LinkStats()
+        self.on_gap = on_gap
+        self._buf = bytearray()
+        self._in_frame = False
+        self.last_seq = None
+
+    def feed(self, data, host_utc=None):
+        out = []
+        now = host_utc if host_utc is not None else time.time()
+        for b in data:
+            if b == 36:  # '$' starts a frame, even in the middle of noise
+                if self._in_frame and self._buf:
+                    self.stats.crc_errors += 1  # a frame cut short by another
+                self._buf = bytearray(b"$")
+                self._in_frame = True
+            elif not self._in_frame:
+                if b not in (10, 13):
+                    self.stats.garbage_bytes += 1
+            elif b == 10:
+                self._in_frame = False
+                f = self._finish(bytes(self._buf), now)
+                if f is not None:
+                    out.append(f)
+            elif len(self._buf) >= MAX_LINE:
+                self.stats.crc_errors += 1
+                self._in_frame = False
+            else:
+                self._buf.append(b)
+        return out
+
+    def _finish(self, line, now):
+        try:
+            seq, kind, fields = frame.decode(line)
+        except frame.FrameError:
+            self.stats.crc_errors += 1
+            return None
+        self.stats.frames += 1
+        if kind == frame.KIND_HELLO:
+            self.stats.boots += 1
+            self.last_seq = seq
+        elif self.last_seq is not None:
+            missing = frame.seq_gap(self.last_seq, seq)
+            if missing > 0:
+                self.stats.gaps += 1
+                self.stats.missing += missing
+                if self.on_gap:
+                    self.on_gap((self.last_seq + 1) % frame.SEQ_MODULO, missing)
+            if missing >= 0:
+                self.last_seq = seq
+            # missing < 0: a replayed (resent) frame; sequence tracking stays
+        else:
+            self.last_seq = seq
+        return Frame(seq, kind, fields, line, now)
+
+
+class BoardLink:
+    """A board on a port: frames in, commands out."""
+
+    def __init__(self, port, timeout=0.05):
+        self.port_name = port
+        self.ser = open_port(port, timeout=timeout)
+        self.stats = LinkStats()
+        self.reader = FrameReader(self.stats)
+        self._next_id = 1
+        self.backlog = []  # frames read while waiting for a reply
+
+    def close(self):
+        try:
+            self.ser.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def read_frames(self):
+        """Frames available now (waits up to the port timeout for the first)."""
+        if self.backlog:
+            out, self.backlog = self.backlog, []
+            return out
+        try:
+            data = self.ser.read(max(1, self.ser.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError("lost the port %s: %s" % (self.port_name, exc))
+        return self.reader.feed(data) if data else []
+
+    def send_line(self, text):
+        try:
+            self.ser.write(text.encode() + b"\n")
+            self.ser.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError("lost the port %s: %s" % (self.port_name, exc))
+
+    def command(self, text, timeout=5.0):
+        """Send a command framed with a request id; return its reply (or error)
+        frame. Other frames that arrive meanwhile are kept for read_frames()."""
+        req_id = self._next_id
+        self._next_id += 1
+        self.send_line(frame.encode(req_id, frame.KIND_COMMAND, [("cmd", text)]).decode().strip())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for f in self.read_frames_raw():
+                if f.kind in (frame.KIND_REPLY, frame.KIND_ERROR) and f.fields.get("id") == str(req_id):
+                    return f
+                self.backlog.append(f)
+        raise LinkError("no answer from the board on %s to %r within %.0f s"
+                        % (self.port_name, text, timeout))
+
+    def read_frames_raw(self):
+        try:
+            data = self.ser.read(max(1, self.ser.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError("lost the port %s: %s" % (self.port_name, exc))
+        return self.reader.feed(data) if data else []

@@ -1,0 +1,134 @@
+"""Logging a board's telemetry to the store without loss: every frame is
+checked, gaps trigger a resend from the board's ring buffer, an unplugged
+port is reopened, and the store commits in batches."""
+import time
+
+from .errors import LinkError
+from .link import BoardLink
+from .store import Store
+
+
+class Logger:
+    def __init__(self, port, out, name=None, notes=None, resend=True, progress=None):
+        self.port = port
+        self.store = Store(out)
+        self.store.start_run(name=name, notes=notes, port=port)
+        self.link = BoardLink(port)
+        self.stats = self.link.stats
+        self.resend = resend
+        self.progress = progress
+        self.samples = 0
+        self.events = []
+        self._wanted = set()  # sequence numbers missing and asked for again
+        self.link.reader.on_gap = self._on_gap
+        self.first_t = None
+        self.last_t = None
+
+    def _on_gap(self, first, count):
+        self.store.link_event("gap", "%d+%d" % (first, count))
+        if self.resend:
+            self._wanted.update(range(first, first + count))
+            try:
+                self.link.send_line("resend %d %d" % (first, count))
+            except LinkError:
+                pass
+
+    def _handle(self, f):
+        if f.seq in self._wanted and f.kind in "SE":
+            self._wanted.discard(f.seq)
+            self.stats.recovered += 1
+        self.store.add_frame(f)
+        if f.kind == "S":
+            self.samples += 1
+            try:
+                t = float(f.fields.get("t", "nan"))
+            except ValueError:
+                t = None
+            if self.first_t is None:
+                self.first_t = t
+            self.last_t = t
+        elif f.kind == "E":
+            self.events.append(f.fields)
+
+    def _reconnect(self, deadline):
+        self.link.close()
+        self.store.link_event("disconnect")
+        self.store.commit()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                reader = self.link.reader
+                self.link = BoardLink(self.port)
+                self.link.stats = self.stats
+                self.link.reader = reader
+                reader.on_gap = self._on_gap
+                self.stats.reconnects += 1
+                self.store.link_event("reconnect")
+                return True
+            except LinkError:
+                continue
+        return False
+
+    def run(self, max_samples=None, duration_s=None, board_duration_s=None, reconnect_s=30.0):
+        """Log until a limit is reached (None: until interrupted)."""
+        start = time.monotonic()
+        last_progress = 0.0
+        while True:
+            if max_samples is not None and self.samples >= max_samples:
+                break
+            if duration_s is not None and time.monotonic() - start >= duration_s:
+                break
+            if (board_duration_s is not None and self.first_t is not None and self.last_t is not None
+                    and self.last_t - self.first_t >= board_duration_s):
+                break
+            try:
+                frames = self.link.read_frames()
+            except LinkError:
+                if not self._reconnect(time.monotonic() + reconnect_s):
+                    raise
+                continue
+            for f in frames:
+                self._handle(f)
+            self.store.maybe_commit()
+            now = time.monotonic()
+            if self.progress and now - last_progress > 0.5:
+                last_progress = now
+                self.progress(self)
+        self.finish()
+
+    def finish(self):
+        # Give outstanding resends a moment to come back.
+        deadline = time.monotonic() + 1.0
+        while self._wanted and time.monotonic() < deadline:
+            try:
+                for f in self.link.read_frames():
+                    self._handle(f)
+            except LinkError:
+                break
+        self.store.end_run(self.summary())
+
+    def close(self):
+        self.link.close()
+        self.store.close()
+
+    def summary(self):
+        s = self.stats
+        return {"samples": self.samples, "events": len(self.events), "frames": s.frames,
+                "gaps": s.gaps, "missing": s.missing, "recovered": s.recovered,
+                "lost": len(self._wanted), "crc_errors": s.crc_errors,
+                "garbage_bytes": s.garbage_bytes, "boots": s.boots, "reconnects": s.reconnects,
+                "board_time_s": (self.last_t - self.first_t) if self.first_t is not None and self.last_t is not None else 0.0,
+                "out": self.store.path}
+
+
+def format_summary(summary, events=()):
+    lines = ["samples      %d over %.1f s of board time" % (summary["samples"], summary["board_time_s"]),
+             "gaps         %d (%d frames missing, %d recovered by resend, %d lost)"
+             % (summary["gaps"], summary["missing"], summary["recovered"], summary["lost"]),
+             "CRC errors   %d" % summary["crc_errors"],
+             "events       %d" % summary["events"]]
+    for ev in list(events)[:10]:
+        extra = " ".join("%s=%s" % (k, v) for k, v in ev.items() if k not in ("ev", "t"))
+        lines.append("  t=%-10s %-16s %s" % (ev.get("t", "?"), ev.get("ev", "?"), extra))
+    lines.append("log          %s" % summary["out"])
+    return "\n".join(lines)

@@ -1,0 +1,151 @@
+"""The log store: one SQLite file per campaign, WAL mode, batched commits.
+A kill -9 loses at most the last uncommitted batch (about one second)."""
+import json
+import sqlite3
+import time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT, notes TEXT, port TEXT, board TEXT, firmware TEXT,
+    started_utc REAL, ended_utc REAL, stats TEXT
+);
+CREATE TABLE IF NOT EXISTS samples (
+    run_id INTEGER NOT NULL,
+    boot INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    t_s REAL NOT NULL,           -- board time since boot, s
+    host_utc REAL NOT NULL,      -- host clock when received, UNIX s
+    pressure_pa REAL,
+    temperature_c REAL,
+    quality INTEGER,
+    rate_pa_s REAL,
+    rate_sigma_pa_s REAL,
+    state TEXT,
+    extra TEXT,                  -- other fields of the frame, JSON
+    PRIMARY KEY (run_id, boot, seq)
+);
+CREATE TABLE IF NOT EXISTS events (
+    run_id INTEGER NOT NULL,
+    boot INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    t_s REAL,
+    host_utc REAL NOT NULL,
+    event TEXT NOT NULL,
+    fields TEXT,
+    PRIMARY KEY (run_id, boot, seq)
+);
+CREATE TABLE IF NOT EXISTS link_events (
+    run_id INTEGER NOT NULL,
+    host_utc REAL NOT NULL,
+    kind TEXT NOT NULL,          -- gap, crc_error, reconnect, resend, boot
+    detail TEXT
+);
+"""
+
+_SAMPLE_KEYS = {"t", "p", "T", "q", "r", "ur", "st"}
+
+
+def _num(text):
+    if text is None or text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class Store:
+    def __init__(self, path, commit_interval_s=0.5):
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ValueError("%s is not a leakrig log: %s" % (path, exc))
+        self.commit_interval_s = commit_interval_s
+        self._pending = 0
+        self._last_commit = time.monotonic()
+        self.run_id = None
+        self.boot = 0
+        self.db.execute("BEGIN")
+
+    def start_run(self, name=None, notes=None, port=None):
+        cur = self.db.execute(
+            "INSERT INTO runs (name, notes, port, started_utc) VALUES (?, ?, ?, ?)",
+            (name, notes, port, time.time()))
+        self.run_id = cur.lastrowid
+        self.commit()
+        return self.run_id
+
+    def on_hello(self, f):
+        self.boot += 1
+        self.db.execute("UPDATE runs SET board=?, firmware=? WHERE id=?",
+                        (f.fields.get("board"), f.fields.get("fw"), self.run_id))
+        self.link_event("boot", json.dumps(f.fields), f.host_utc)
+
+    def add_frame(self, f):
+        """Store a sample or event frame; others are ignored. Duplicates (a
+        resent frame already held) are skipped."""
+        if f.kind == "H":
+            self.on_hello(f)
+        elif f.kind == "S":
+            fl = f.fields
+            extra = {k: v for k, v in fl.items() if k not in _SAMPLE_KEYS}
+            self.db.execute(
+                "INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (self.run_id, self.boot, f.seq, _num(fl.get("t")) or 0.0, f.host_utc,
+                 _num(fl.get("p")), _num(fl.get("T")), int(_num(fl.get("q")) or 0),
+                 _num(fl.get("r")), _num(fl.get("ur")), fl.get("st"),
+                 json.dumps(extra) if extra else None))
+        elif f.kind == "E":
+            self.db.execute(
+                "INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?,?)",
+                (self.run_id, self.boot, f.seq, _num(f.fields.get("t")), f.host_utc,
+                 f.fields.get("ev", "?"), json.dumps(f.fields)))
+        else:
+            return
+        self._pending += 1
+        self.maybe_commit()
+
+    def link_event(self, kind, detail=None, host_utc=None):
+        self.db.execute("INSERT INTO link_events VALUES (?,?,?,?)",
+                        (self.run_id, host_utc or time.time(), kind, detail))
+
+    def maybe_commit(self):
+        if time.monotonic() - self._last_commit >= self.commit_interval_s:
+            self.commit()
+
+    def commit(self):
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    def end_run(self, stats):
+        self.db.execute("UPDATE runs SET ended_utc=?, stats=? WHERE id=?",
+                        (time.time(), json.dumps(stats), self.run_id))
+        self.commit()
+
+    def close(self):
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            pass
+        self.db.close()
+
+
+def open_log(path):
+    """Read-only connection to an existing log, with a clear error for a file
+    that is missing or not a leakrig log."""
+    import os
+    if not os.path.exists(path):
+        raise FileNotFoundError("no such log: %s" % path)
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        db.execute("SELECT count(*) FROM samples").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError("%s is not a leakrig log (%s)" % (path, exc))
+    return db
