@@ -183,13 +183,15 @@ class App:
                     temperature = value
             if channel.primary:
                 quality |= q
+        if pressure is None or temperature is None:
+            quality |= Q_MISSING
         fields.append(("q", quality))
         det = self.detector
         if det is not None:
             ev = det.update(self.t_ms / 1000.0,
                             pressure if pressure is not None else float("nan"),
                             temperature if temperature is not None else float("nan"),
-                            quality if (pressure is not None and temperature is not None) else (quality | Q_MISSING))
+                            quality)
             fields.append(("r", "%.4f" % det.rate_pa_s))
             fields.append(("ur", "%.4f" % det.rate_sigma_pa_s))
             fields.append(("st", det.state))

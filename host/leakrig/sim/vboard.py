@@ -8,6 +8,7 @@ import fcntl
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -93,9 +94,7 @@ class VirtualBoard:
         except OSError:
             pass
         if self._own_run_dir:
-            for p in self.run_dir.glob("*"):
-                if p.is_file() or p.is_symlink():
-                    p.unlink()
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

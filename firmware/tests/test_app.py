@@ -1,0 +1,92 @@
+# The app's command handling and telemetry on the VM, with a board that has
+# no sensors and in-memory streams (the loop itself runs in the HIL tests).
+import io
+
+from leakrig_fw import frame
+from leakrig_fw.app import App
+
+
+class _Board:
+    name = "bench"
+    channels = []
+
+    def feed_watchdog(self):
+        pass
+
+
+def _cfg(**kw):
+    from leakrig_fw import config
+    c = config.defaults()
+    c.update(kw)
+    return c
+
+
+def _frames(out):
+    lines = out.getvalue().split(b"\r\n")
+    return [frame.decode(ln) for ln in lines if ln]
+
+
+def _app():
+    out = io.BytesIO()
+    app = App(_Board(), cfg=_cfg(autostart=0), out=out, inp=io.BytesIO())
+    return app, out
+
+
+def test_ping_plain_and_framed():
+    app, out = _app()
+    app.handle(b"ping")
+    app.handle(frame.encode(9, "C", [("cmd", "ping")]).strip())
+    replies = _frames(out)
+    assert replies[0][1] == "R" and replies[0][2]["cmd"] == "ping"
+    assert replies[1][2]["id"] == "9"
+
+
+def test_unknown_and_malformed_get_error_frames():
+    app, out = _app()
+    for bad in (b"frobnicate", b"resend x", b"config set rate_hz -5", b"config get nokey",
+                b"$LR1,1,C,cmd=ping*00000000", b"\xff\xfe", None, b"config"):
+        app.handle(bad)
+    got = _frames(out)
+    assert len(got) == 8, got
+    for seq, kind, fields in got:
+        assert kind == "X", (kind, fields)
+    codes = [f["err"] for _, _, f in got]
+    assert codes == ["unknown_command", "bad_argument", "bad_argument", "bad_argument",
+                     "bad_frame", "bad_input", "too_long", "bad_argument"], codes
+
+
+def test_sequence_numbers_count_up():
+    app, out = _app()
+    for _ in range(5):
+        app.handle(b"ping")
+    assert [s for s, _, _ in _frames(out)] == [0, 1, 2, 3, 4]
+
+
+def test_resend_replays_held_frames_only():
+    app, out = _app()
+    for _ in range(20):
+        app.handle(b"ping")
+    out = io.BytesIO()
+    app.tx.out = out
+    app.handle(b"resend 5 3")
+    got = _frames(out)
+    assert [s for s, _, _ in got[:3]] == [5, 6, 7]
+    assert got[3][2]["sent"] == "3"
+
+
+def test_start_stop_status():
+    app, out = _app()
+    app.handle(b"start")
+    assert app.running
+    app.handle(b"stop")
+    assert not app.running
+    app.handle(b"status")
+    status = _frames(out)[-1][2]
+    assert status["state"] == "stopped" and status["board"] == "bench"
+
+
+def test_sample_without_sensors_flags_quality():
+    app, out = _app()
+    app.sample()
+    seq, kind, fields = _frames(out)[-1]
+    assert kind == "S" and int(fields["q"]) != 0

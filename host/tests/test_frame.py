@@ -1,0 +1,84 @@
+"""Frame codec (the firmware's own file, imported by the host)."""
+import string
+
+from hypothesis import given, settings, strategies as st
+
+from leakrig import fwpath  # noqa: F401
+from leakrig_fw import frame
+
+keys = st.text(alphabet=string.ascii_letters + string.digits + "_", min_size=1, max_size=8)
+values = st.text(max_size=40)
+field_lists = st.dictionaries(keys, values, max_size=8)
+kinds = st.sampled_from(list(frame.KINDS))
+seqs = st.integers(min_value=0, max_value=frame.SEQ_MODULO - 1)
+
+
+@given(seqs, kinds, field_lists)
+def test_round_trip(seq, kind, fields):
+    body_len = len(frame.encode_body(seq, kind, list(fields.items())).encode())
+    if body_len + 13 > frame.MAX_FRAME:
+        return
+    data = frame.encode(seq, kind, list(fields.items()))
+    assert data.startswith(b"$") and data.endswith(b"\r\n")
+    assert data.count(b"\n") == 1 and data.count(b"$") == 1
+    assert frame.decode(data) == (seq, kind, fields)
+
+
+@settings(max_examples=300)
+@given(seqs, kinds, field_lists, st.data())
+def test_any_single_byte_corruption_is_rejected(seq, kind, fields, data):
+    if len(frame.encode_body(seq, kind, list(fields.items())).encode()) + 13 > frame.MAX_FRAME:
+        return
+    good = frame.encode(seq, kind, list(fields.items()))
+    i = data.draw(st.integers(min_value=0, max_value=len(good) - 3))
+    new = data.draw(st.integers(min_value=0, max_value=255).filter(lambda b: b != good[i]))
+    bad = bytearray(good)
+    bad[i] = new
+    try:
+        decoded = frame.decode(bytes(bad))
+    except frame.FrameError:
+        return
+    # A hex digit of the CRC changed case only (a-f vs A-F) is still rejected
+    # above; anything that decodes must be the very same frame.
+    raise AssertionError("corrupted frame accepted: %r -> %r" % (bytes(bad), decoded))
+
+
+@given(seqs, kinds, field_lists, st.data())
+def test_truncated_frames_are_rejected(seq, kind, fields, data):
+    if len(frame.encode_body(seq, kind, list(fields.items())).encode()) + 13 > frame.MAX_FRAME:
+        return
+    good = frame.encode(seq, kind, list(fields.items())).rstrip(b"\r\n")
+    cut = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
+    try:
+        frame.decode(good[:cut])
+    except frame.FrameError:
+        return
+    raise AssertionError("truncated frame accepted")
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes_never_crash_the_decoder(blob):
+    try:
+        frame.decode(blob)
+    except frame.FrameError:
+        pass
+
+
+def test_frame_is_readable_text():
+    data = frame.encode(42, "S", [("t", "12.500"), ("p", "301325.000")])
+    assert data.decode().startswith("$LR1,42,S,t=12.500,p=301325.000*")
+
+
+def test_too_long_frame_refused():
+    try:
+        frame.encode(1, "E", [("msg", "x" * 600)])
+    except frame.FrameError:
+        return
+    raise AssertionError("over-long frame encoded")
+
+
+def test_seq_gap():
+    assert frame.seq_gap(5, 6) == 0
+    assert frame.seq_gap(5, 9) == 3
+    assert frame.seq_gap(frame.SEQ_MODULO - 2, 1) == 2
+    assert frame.seq_gap(9, 4) == -1
