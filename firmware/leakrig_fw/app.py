@@ -119,6 +119,8 @@ class App:
         if Detector is not None:
             self.detector = self._make_detector()
         self._period_us = int(1000000 / cfg["rate_hz"])
+        self.boot_events = []    # (name, fields) to send after the hello frame
+        self.on_settled = None   # (cycles, callback) once the loop has run that long
 
     def _make_detector(self):
         params = dict(self.cfg.get("detector") or {})
@@ -326,6 +328,10 @@ class App:
         self.hello()
         if self.config_source == "invalid":
             self.event("config_invalid", [("msg", "using defaults")])
+        for name, fields in self.boot_events:
+            self.event(name, fields)
+        settle_at, on_settled = self.on_settled or (0, None)
+        cycle = 0
         next_us = time.ticks_us()
         last_ms = time.ticks_ms()
         while cycles != 0:
@@ -342,5 +348,9 @@ class App:
             elif wait < -self._period_us:
                 self.overruns += 1
                 next_us = time.ticks_us()
+            cycle += 1
+            if on_settled is not None and cycle >= settle_at:
+                on_settled()
+                on_settled = None
             if cycles > 0:
                 cycles -= 1
