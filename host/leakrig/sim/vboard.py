@@ -235,8 +235,20 @@ class VirtualBoard:
         elif _FRIENDLY_PROMPT in data or b'Type "help()"' in data:
             self._raw = False
 
+    def _follow_link_schedule(self):
+        """Unplug and replug when the scenario's link faults say so."""
+        plugged = getattr(self.link_faults, "plugged", None)
+        if plugged is None:
+            return
+        want = plugged()
+        if want and not self._plugged:
+            self.replug()
+        elif not want and self._plugged:
+            self.unplug()
+
     def _pump(self):
         while not self._stop.is_set():
+            self._follow_link_schedule()
             with self._lock:
                 fds = [fd for fd in (self._inner, self._outer) if fd is not None]
             try:
