@@ -47,6 +47,8 @@ def pt_resistance(temperature_c, r0=100.0):
 
 def rtd_code(resistance_ohm, r_ref):
     """15-bit ADC code: 32768 * R / Rref, saturating at 0 and 0x7FFF."""
+    if resistance_ohm >= r_ref:
+        return 0x7FFF
     return max(0, min(0x7FFF, int(round(resistance_ohm * 32768.0 / r_ref))))
 
 
