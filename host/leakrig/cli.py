@@ -7,7 +7,7 @@ import sys
 
 from .errors import UserError
 
-COMMANDS = ("sim", "deploy", "log", "status", "export", "demo")
+COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy")
 
 
 def build_parser():

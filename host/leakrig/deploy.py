@@ -23,16 +23,22 @@ def firmware_sources():
     return out
 
 
-def stage(board_name, config=None, dest=None):
-    """Copy the files for board_name into a staging folder; return it."""
+def stage(board_name, config=None, dest=None, mpy=False):
+    """Copy the files for board_name into a staging folder; return it.
+    mpy=True stages the modules compiled for the board's architecture
+    (see leakrig.mpy) instead of their source."""
     board_def = boards.load(board_name)
     dest = Path(dest or repo_root() / "build" / "deploy" / board_name)
     if dest.exists():
         shutil.rmtree(dest)
-    for src, rel in firmware_sources():
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, target)
+    if mpy:
+        from .mpy import build
+        shutil.copytree(build(board_name).out_dir, dest)
+    else:
+        for src, rel in firmware_sources():
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
     (dest / "board.json").write_text(json.dumps(board_def, indent=1, sort_keys=True))
     if config:
         (dest / "config.json").write_text(json.dumps(config, sort_keys=True))
@@ -59,8 +65,15 @@ def local_hashes(staged):
     return out
 
 
+# Removes the other form of each module first: a board imports foo.py before
+# foo.mpy, so a stale source file would shadow a fresh .mpy.
 _HASH_SCRIPT = """
-import hashlib, binascii
+import hashlib, binascii, os
+for _p in %r:
+    try:
+        os.remove(_p)
+    except OSError:
+        pass
 for _p in %r:
     try:
         _h = hashlib.sha256()
@@ -76,9 +89,20 @@ for _p in %r:
 """
 
 
-def deploy(port, board_name, config=None, progress=print, reset=True):
+def _other_forms(paths):
+    """For each module path, the same module in the other form (.py <-> .mpy)."""
+    out = []
+    for p in paths:
+        if p.startswith("leakrig_fw/") and p.endswith(".py"):
+            out.append(p[:-3] + ".mpy")
+        elif p.endswith(".mpy"):
+            out.append(p[:-4] + ".py")
+    return sorted(out)
+
+
+def deploy(port, board_name, config=None, progress=print, reset=True, mpy=False):
     """Stage, copy, verify, reset. Returns the list of files verified."""
-    staged = stage(board_name, config)
+    staged = stage(board_name, config, mpy=mpy)
     progress("deploy: %d files for board %r to %s" % (sum(1 for p in staged.rglob("*") if p.is_file()),
                                                        board_name, port))
     entries = sorted(p.name for p in staged.iterdir())
@@ -87,7 +111,7 @@ def deploy(port, board_name, config=None, progress=print, reset=True):
     copied = [ln for ln in out.splitlines() if ln.startswith("cp ")]
     progress("deploy: copied %d changed file(s)" % len(copied))
     want = local_hashes(staged)
-    out = mpremote(port, "exec", _HASH_SCRIPT % (sorted(want),))
+    out = mpremote(port, "exec", _HASH_SCRIPT % (_other_forms(want), sorted(want)))
     got = dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
     bad = [p for p, h in want.items() if got.get(p) != h]
     if bad:
