@@ -7,7 +7,7 @@ import sys
 
 from .errors import UserError
 
-COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy")
+COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports")
 
 
 def build_parser():
