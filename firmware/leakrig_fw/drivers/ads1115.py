@@ -108,7 +108,7 @@ class RatiometricTransducer:
             raise SensorFault("ratiometric transducer output %.3f V: wire broken or shorted" % (
                 ratio * self.supply_v))
         pressure_pa = self.p_min_pa + (ratio - 0.1) / 0.8 * (self.p_max_pa - self.p_min_pa)
-        quality = Q_OK if self.p_min_pa < pressure_pa < self.p_max_pa else Q_RANGE
+        quality = Q_OK if self.p_min_pa <= pressure_pa <= self.p_max_pa else Q_RANGE
         return pressure_pa, quality
 
 
@@ -128,7 +128,7 @@ class CurrentLoopTransducer:
         if current_ma > 21.0:
             raise SensorFault("4-20 mA loop current %.2f mA: short or transmitter fault" % current_ma)
         pressure_pa = self.p_min_pa + (current_ma - 4.0) / 16.0 * (self.p_max_pa - self.p_min_pa)
-        quality = Q_OK if 4.0 < current_ma < 20.0 else Q_RANGE
+        quality = Q_OK if 4.0 <= current_ma <= 20.0 else Q_RANGE
         return pressure_pa, quality
 
 

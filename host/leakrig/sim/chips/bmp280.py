@@ -123,10 +123,13 @@ def _nearest(f, target, increasing, lo=0, hi=0xFFFFF):
     return a
 
 
-def raw_from_physical(calib, pressure_pa, temperature_c):
+def raw_from_physical(calib, pressure_pa, temperature_c, t_bits=20):
     """20-bit (adc_P, adc_T) nearest to the physical values through the
-    integer compensation; saturates at 0 / 0xFFFFF beyond what they reach."""
+    integer compensation, adc_T at t_bits resolution and adc_P found against
+    the t_fine that adc_T gives; saturates at 0 / 0xFFFFF beyond what they
+    reach."""
     adc_t = _nearest(lambda a: compensate_t_fine(calib, a), temperature_c * 5120.0, True)
+    adc_t = _quantise(adc_t, t_bits)
     t_fine = compensate_t_fine(calib, adc_t)
     adc_p = _nearest(lambda a: compensate_pressure(calib, a, t_fine), pressure_pa * 256.0, False)
     return adc_p, adc_t
@@ -171,11 +174,17 @@ class BMP280Emulator:
     def _t_meas(self):
         return measurement_time_s((self.ctrl_meas >> 5) & 7, (self.ctrl_meas >> 2) & 7)
 
+    def raw(self, t_bits=20):
+        """(adc_P, adc_T) for the present physical values."""
+        return raw_from_physical(self.calib, self.pressure_pa(), self.temperature_c(), t_bits)
+
     def _measure(self, repeats=1):
         osrs_t = (self.ctrl_meas >> 5) & 7
         osrs_p = (self.ctrl_meas >> 2) & 7
-        adc_p, adc_t = raw_from_physical(self.calib, self.pressure_pa(), self.temperature_c())
         coeff = FILTER_COEFF[(self.config >> 2) & 7]
+        # With the IIR filter on, both outputs carry 20 bits.
+        t_bits = 15 + OVERSAMPLING[osrs_t].bit_length() if osrs_t and coeff == 1 else 20
+        adc_p, adc_t = self.raw(t_bits)
         if coeff > 1:
             if self._filtered is None:
                 self._filtered = (float(adc_p), float(adc_t))
@@ -188,7 +197,6 @@ class BMP280Emulator:
         else:
             self._filtered = None
             p_bits = 15 + OVERSAMPLING[osrs_p].bit_length()
-        t_bits = 15 + OVERSAMPLING[osrs_t].bit_length()
         self.adc_t = _quantise(adc_t, t_bits) if osrs_t else SKIPPED
         self.adc_p = _quantise(adc_p, p_bits) if osrs_p else SKIPPED
 
