@@ -8,16 +8,39 @@ import time
 import pytest
 
 from leakrig.deploy import deploy
-from leakrig.errors import LinkError
 from leakrig.link import BoardLink
 
 
-def _answers(port, timeout=4.0):
+def _answers(port, timeout=6.0):
+    """True once the firmware answers a ping; False at once when it says it
+    cannot build the board (a part without a driver), or after timeout."""
+    from leakrig.link import FrameReader, open_port
+
+    reader = FrameReader()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    with open_port(port, timeout=0.3) as ser:
+        while time.monotonic() < deadline:
+            ser.write(b"ping\n")
+            data = ser.read(4096)
+            seen = (seen + data)[-4096:]
+            if any(f.kind == "R" for f in reader.feed(data)):
+                return True
+            if b"cannot build the board" in seen or b"Traceback" in seen:
+                return False
+    return False
+
+
+def _firmware_has_drivers():
+    """False when the firmware has no driver for one of the sim board's parts
+    (saves deploying a board that cannot start)."""
+    from leakrig import boards
     try:
-        with BoardLink(port) as link:
-            return link.command("ping", timeout=timeout).kind == "R"
-    except LinkError:
-        return False
+        from leakrig_fw import sensors
+        known = set(sensors._MAKERS)
+    except Exception:
+        return True  # cannot tell from here: try it on the board
+    return all(s["part"] in known for s in boards.load("sim")["sensors"].values())
 
 
 def start_board(mpy=False):
@@ -27,7 +50,7 @@ def start_board(mpy=False):
 
     try:
         vb = build_virtual_board("sim", None)
-        has_sensors = True
+        has_sensors = _firmware_has_drivers()
     except ValueError:
         vb = VirtualBoard()
         has_sensors = False
@@ -38,7 +61,7 @@ def start_board(mpy=False):
             if _answers(vb.port):
                 return vb, True
         _deploy_without_sensors(vb, mpy)
-        if not _answers(vb.port, timeout=8.0):
+        if not _answers(vb.port, timeout=10.0):
             raise RuntimeError("the virtual board does not answer after deploy")
         return vb, False
     except BaseException:

@@ -1,0 +1,63 @@
+"""leakrig config and calibrate, end to end against a virtual board."""
+import subprocess
+import sys
+
+import pytest
+
+from board_fixture import board  # noqa: F401  (fixture)
+
+
+def leakrig(*args):
+    return subprocess.run([sys.executable, "-m", "leakrig.cli"] + list(args),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_config_get_all_keys(board):
+    r = leakrig("config", "get", "--port", board.port)
+    assert r.returncode == 0, r.stderr
+    keys = {ln.split()[0] for ln in r.stdout.splitlines()}
+    assert {"rate_hz", "ring_frames", "zero_offset_pa", "compliance_ml_per_kpa"} <= keys
+
+
+def test_config_set_then_get(board):
+    r = leakrig("config", "set", "--port", board.port, "min_pressure_pa", "120000")
+    assert r.returncode == 0, r.stderr
+    assert "(saved)" in r.stdout
+    r = leakrig("config", "get", "--port", board.port, "min_pressure_pa")
+    assert r.stdout.split() == ["min_pressure_pa", "120000.0"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (("set", "rate_hz", "-5"), "refused"),
+    (("get", "no_such_key"), "unknown key"),
+    (("set", "rate_hz", "fast"), "refused"),
+])
+def test_config_mistakes_are_one_line(board, args, words):
+    r = leakrig("config", args[0], "--port", board.port, *args[1:])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_calibrate_zero(board):
+    r = leakrig("calibrate", "--port", board.port, "zero", "--reference-pa", "101325")
+    if not board.has_sensors:
+        # A board without a pressure sensor refuses the tare with an error frame.
+        assert r.returncode == 2 and "refused" in r.stderr and "no sensors" in r.stderr, r.stderr
+        return
+    assert r.returncode == 0, r.stderr
+    assert "zero offset" in r.stdout
+    r = leakrig("config", "get", "--port", board.port, "zero_offset_pa")
+    assert r.returncode == 0 and r.stdout.split()[0] == "zero_offset_pa"
+
+
+def test_calibrate_compliance(board):
+    r = leakrig("calibrate", "--port", board.port, "compliance", "--ml-per-kpa", "2.5")
+    assert r.returncode == 0, r.stderr
+    assert "2.5 mL/kPa" in r.stdout
+    r = leakrig("calibrate", "--port", board.port, "compliance")
+    assert r.returncode == 2 and "--ml-per-kpa" in r.stderr
+
+
+def test_no_such_port_is_one_line():
+    r = leakrig("config", "get", "--port", "/dev/ttyNOPE9")
+    assert r.returncode == 3 and "no such port" in r.stderr and "Traceback" not in r.stderr
