@@ -5,6 +5,7 @@ then reset."""
 import hashlib
 import json
 import shutil
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,12 @@ def stage(board_name, config=None, dest=None, mpy=False):
     mpy=True stages the modules compiled for the board's architecture
     (see leakrig.mpy) instead of their source."""
     board_def = boards.load(board_name)
-    dest = Path(dest or repo_root() / "build" / "deploy" / board_name)
+    if dest is None:
+        # A folder of its own per deploy: several boards deploy at once in tests.
+        base = repo_root() / "build" / "deploy"
+        base.mkdir(parents=True, exist_ok=True)
+        dest = tempfile.mkdtemp(prefix=board_name + "-", dir=str(base))
+    dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
     if mpy:
@@ -103,6 +109,13 @@ def _other_forms(paths):
 def deploy(port, board_name, config=None, progress=print, reset=True, mpy=False):
     """Stage, copy, verify, reset. Returns the list of files verified."""
     staged = stage(board_name, config, mpy=mpy)
+    try:
+        return _copy_and_verify(port, board_name, staged, progress, reset)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def _copy_and_verify(port, board_name, staged, progress, reset):
     progress("deploy: %d files for board %r to %s" % (sum(1 for p in staged.rglob("*") if p.is_file()),
                                                        board_name, port))
     entries = sorted(p.name for p in staged.iterdir())
