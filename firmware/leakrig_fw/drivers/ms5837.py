@@ -112,7 +112,7 @@ class MS5837:
     def _convert(self, base):
         offset, wait_us = self._osr
         self._command(base + offset)
-        time.sleep_us(wait_us)
+        time.sleep_us(wait_us + wait_us // 50)  # margin for the MCU timer
         try:
             self._i2c.readfrom_mem_into(self._addr, _CMD_ADC_READ, self._adc)
         except OSError as exc:

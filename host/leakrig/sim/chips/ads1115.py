@@ -10,6 +10,9 @@ runs from 3.3 V; the ratiometric transducer from 5 V, its output through a
 (4–20 mA → 0.66–3.3 V), same range."""
 from ..bus import Nack
 
+# Deadlines are compared to float seconds built from whole microseconds.
+CLOCK_EPS_S = 1e-9
+
 REG_CONVERSION = 0
 REG_CONFIG = 1
 REG_LO_THRESH = 2
@@ -68,7 +71,7 @@ class ADS1115Emulator:
         return code_from_volts(volts, FULL_SCALE_V[(self.config >> 9) & 7])
 
     def _update(self):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         if self._single is not None and now >= self._single[0]:
             self.conversion = self._single[1]
             self._single = None

@@ -7,6 +7,9 @@ import struct
 
 from ..bus import Nack
 
+# Deadlines are compared to float seconds built from whole microseconds.
+CLOCK_EPS_S = 1e-9
+
 REG_CALIB = 0x88
 REG_CHIP_ID = 0xD0
 REG_RESET = 0xE0
@@ -201,7 +204,7 @@ class BMP280Emulator:
         self.adc_p = _quantise(adc_p, p_bits) if osrs_p else SKIPPED
 
     def _update(self):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         mode = self.ctrl_meas & 3
         if self._busy_until is not None and now >= self._busy_until:
             self._busy_until = None
@@ -215,7 +218,7 @@ class BMP280Emulator:
                 self._cycles_done = done
 
     def _measuring(self):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         if self._busy_until is not None:
             return now < self._busy_until
         if (self.ctrl_meas & 3) == MODE_NORMAL and self._normal_start is not None:

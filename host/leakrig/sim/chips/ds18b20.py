@@ -3,6 +3,9 @@ CRC8), READ/MATCH/SKIP/SEARCH ROM and ALARM SEARCH, CONVERT T with the
 conversion time of each resolution, READ/WRITE/COPY SCRATCHPAD, RECALL E2,
 READ POWER SUPPLY, and the 85 °C power-on value."""
 
+# Deadlines are compared to float seconds built from whole microseconds.
+CLOCK_EPS_S = 1e-9
+
 FAMILY = 0x28
 READ_ROM = 0x33
 MATCH_ROM = 0x55
@@ -90,7 +93,7 @@ class DS18B20Emulator:
         return 9 + ((self.scratchpad[4] >> 5) & 3)
 
     def _finish(self):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         if self._conversion is not None and now >= self._conversion[0]:
             raw = self._conversion[1]
             self.scratchpad[0] = raw & 0xFF

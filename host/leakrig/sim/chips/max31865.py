@@ -3,6 +3,9 @@ over SPI (modes 1 and 3): configuration, RTD data with its fault bit,
 high/low fault thresholds, fault status; one-shot and automatic conversion,
 the fault detection cycle, open and shorted RTD faults."""
 
+# Deadlines are compared to float seconds built from whole microseconds.
+CLOCK_EPS_S = 1e-9
+
 REG_CONFIG = 0x00
 REG_RTD_MSB = 0x01
 REG_HFT_MSB = 0x03
@@ -100,7 +103,7 @@ class MAX31865Emulator:
         self.regs[REG_RTD_MSB + 1] = word & 0xFF
 
     def _update(self):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         cfg = self.regs[REG_CONFIG]
         if self._conversion_done_at is not None and now >= self._conversion_done_at:
             self._conversion_done_at = None
@@ -118,7 +121,7 @@ class MAX31865Emulator:
             self.regs[REG_CONFIG] &= ~CFG_FAULT_CYCLE
 
     def _write_config(self, value):
-        now = self.clock.now_s
+        now = self.clock.now_s + CLOCK_EPS_S
         if value & CFG_FAULT_CLEAR:
             self.regs[REG_FAULT] = 0
         cfg = value & ~CFG_FAULT_CLEAR

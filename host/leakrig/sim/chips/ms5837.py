@@ -3,6 +3,9 @@ D1/D2 conversions per OSR with their conversion times, ADC read. Raw D1/D2
 come from inverting the datasheet's first- and second-order compensation."""
 from ..bus import Nack
 
+# Deadlines are compared to float seconds built from whole microseconds.
+CLOCK_EPS_S = 1e-9
+
 CMD_RESET = 0x1E
 CMD_ADC_READ = 0x00
 CMD_CONVERT_D1 = 0x40  # + 2 * osr_index
@@ -133,7 +136,7 @@ class MS5837Emulator:
         return raw_from_physical(self.coefficients, self.pressure_pa(), self.temperature_c())
 
     def _finish_conversion(self):
-        if self._conversion is not None and self.clock.now_s >= self._conversion[0]:
+        if self._conversion is not None and self.clock.now_s + CLOCK_EPS_S >= self._conversion[0]:
             self._result = self._conversion[1]
             self._conversion = None
 
