@@ -3,7 +3,7 @@
 The ADC runs single-shot: start_conversion() writes the config with OS set,
 read_result() waits one conversion time, polls OS against a deadline and
 returns the signed code. PressureInput ties a channel to a transducer model
-and reads Pa with a quality flag. Default wiring (docs/simulator.md): ADC at
+and reads Pa with a quality flag. Default wiring (docs/sensors.md): ADC at
 3.3 V, ±4.096 V range; a 5 V ratiometric 0.5–4.5 V transducer through a
 2/3 divider, or a 4–20 mA transducer across 165 Ω.
 

@@ -3,7 +3,7 @@ Lo/Hi threshold), with the two pressure front ends the rig uses: a 0.5–4.5 V
 ratiometric transducer behind a divider, and a 4–20 mA transducer across a
 shunt resistor.
 
-Board wiring assumed by the defaults (see docs/simulator.md): the ADS1115
+Board wiring assumed by the defaults (see docs/sensors.md): the ADS1115
 runs from 3.3 V; the ratiometric transducer from 5 V, its output through a
 10 kΩ / 20 kΩ divider (ratio 2/3, so 0.5–4.5 V reaches the pin as
 0.333–3.0 V) read with the ±4.096 V range; the current loop across 165 Ω
