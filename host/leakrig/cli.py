@@ -7,7 +7,7 @@ import sys
 
 from .errors import UserError
 
-COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports", "config", "calibrate")
+COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports", "config", "calibrate", "report")
 
 
 def build_parser():
