@@ -1,4 +1,5 @@
-"""leakrig export: write a log's samples as CSV."""
+"""leakrig export: write a log's samples as CSV, or a Serial Studio project
+for viewing the board's live port with the fields the log carries."""
 import csv
 import json
 import sqlite3
@@ -12,10 +13,12 @@ COLUMNS = ["t_s", "pressure_pa", "temperature_c", "quality", "rate_pa_s", "rate_
 
 
 def add_parser(sub):
-    p = add(sub, "export", "export a log's samples to CSV",
-            "leakrig export run.sqlite --csv run.csv")
+    p = add(sub, "export", "export a log's samples to CSV, or a Serial Studio project for the live port",
+            "leakrig export run.sqlite --csv run.csv --serial-studio rig.json")
     p.add_argument("log", help="SQLite log written by `leakrig log`")
-    p.add_argument("--csv", required=True, help="output CSV file ('-' for stdout)")
+    p.add_argument("--csv", help="output CSV file ('-' for stdout)")
+    p.add_argument("--serial-studio", metavar="FILE.json",
+                   help="Serial Studio project file with a dataset for each sample field in the log")
     p.add_argument("--run", type=int, help="only this run id (default: all runs)")
     return p
 
@@ -23,10 +26,16 @@ def add_parser(sub):
 def run(args):
     from ..store import open_log
 
+    if not args.csv and not args.serial_studio:
+        raise UserError("say what to write: --csv FILE and/or --serial-studio FILE.json")
     try:
         db = open_log(args.log)
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc))
+    if args.serial_studio:
+        _serial_studio(db, args)
+    if not args.csv:
+        return 0
     where, params = ("WHERE run_id = ?", (args.run,)) if args.run is not None else ("", ())
     try:
         rows = db.execute("SELECT %s, extra FROM samples %s ORDER BY run_id, boot, seq"
@@ -48,6 +57,22 @@ def run(args):
     if out is None:
         print("export: %d samples to %s" % (len(rows), args.csv), file=sys.stderr)
     return 0
+
+
+def _serial_studio(db, args):
+    from ..serialstudio import keys_in_log, project
+
+    try:
+        keys = keys_in_log(db, args.run)
+    except sqlite3.DatabaseError as exc:
+        raise UserError("%s: %s" % (args.log, exc))
+    try:
+        with open(args.serial_studio, "w") as f:
+            json.dump(project(keys), f, indent=2, ensure_ascii=False)
+    except OSError as exc:
+        raise UserError("cannot write %s: %s" % (args.serial_studio, exc))
+    print("export: Serial Studio project with %d fields to %s" % (len(keys), args.serial_studio),
+          file=sys.stderr)
 
 
 class _nullctx:
