@@ -39,3 +39,27 @@ def test_default_project_and_missing_choice(tmp_path):
     write_log(tmp_path / "a.sqlite", hours=0.01, dt=1.0)
     r = leakrig("export", str(tmp_path / "a.sqlite"))
     assert r.returncode == 2 and "--serial-studio" in r.stderr
+
+
+def test_parser_runs_on_a_real_frame(tmp_path):
+    """The JavaScript parser, run by node when this host has it, on the text
+    Serial Studio hands it for a frame the firmware codec wrote."""
+    import shutil
+
+    import pytest
+    from leakrig_fw import frame
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the parser's JavaScript is not run")
+    keys = list(DEFAULT_KEYS) + ["Ta"]
+    line = frame.encode(41, "S", [("t", "12.300"), ("p", "301234.5"), ("T", "20.125"), ("q", 0),
+                                  ("r", "-0.0123"), ("ur", "0.0040"), ("st", "ok"), ("Ta", "21.5")])
+    body = line.decode().split("$", 1)[1].split("*", 1)[0]
+    script = tmp_path / "p.js"
+    script.write_text(project(keys)["frameParser"] +
+                      "\nconsole.log(JSON.stringify([parse(%s), parse('LR1,3,E,ev=x')]));\n" % json.dumps(body))
+    out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=30)
+    values, other = json.loads(out.stdout)
+    assert values == ["12.300", "301234.5", "20.125", "0", "-0.0123", "0.0040", "ok", "21.5"]
+    assert other == []
