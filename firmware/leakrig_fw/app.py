@@ -67,7 +67,7 @@ class Commands:
             self.poller = select.poll()
             self.poller.register(stream, select.POLLIN)
 
-    def lines(self, limit=64):
+    def lines(self, limit=512):
         """Complete lines received so far (at most limit bytes read per call)."""
         out = []
         if self.poller is None:

@@ -28,15 +28,23 @@ _FRIENDLY_PROMPT = b"\r\n>>> "
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
 
 
-def _set_raw(fd):
-    """No echo, no line editing, no output translation; ^C still signals."""
+def _set_raw(fd, interrupt=False):
+    """No echo, no line editing, no output translation. With interrupt, ^C
+    (and only ^C) raises SIGINT in the VM, as a board's USB console turns it
+    into KeyboardInterrupt; ^\\ and ^Z mean nothing on a board, so they are
+    off."""
     attrs = termios.tcgetattr(fd)
-    attrs[0] &= ~(termios.ICRNL | termios.IXON | termios.INLCR | termios.IGNCR)
+    attrs[0] &= ~(termios.ICRNL | termios.IXON | termios.IXOFF | termios.INLCR | termios.IGNCR | termios.ISTRIP)
     attrs[1] &= ~termios.OPOST
-    attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN)
-    attrs[3] |= termios.ISIG
-    attrs[6][termios.VMIN] = 1
-    attrs[6][termios.VTIME] = 0
+    attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
+    if interrupt:
+        attrs[3] |= termios.ISIG
+    cc = attrs[6]
+    cc[termios.VMIN] = 1
+    cc[termios.VTIME] = 0
+    cc[termios.VQUIT] = 0
+    cc[termios.VSUSP] = 0
+    cc[termios.VINTR] = 3
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
@@ -143,7 +151,7 @@ class VirtualBoard:
     # --- the VM -----------------------------------------------------------
     def _start_vm(self, boot):
         master, slave = pty.openpty()
-        _set_raw(slave)
+        _set_raw(slave, interrupt=True)
         env = vm_environment(self.server.path, flash_dir=self.flash_dir)
 
         def become_tty_owner():
