@@ -166,14 +166,23 @@ class SimRig:
     def model(self):
         return self.rig.model
 
-    def unplug(self):
-        self.vboard.unplug()
+    def unplug(self, board_seconds=None):
+        """Pull the cable; with board_seconds, plug it back after that much
+        simulated time."""
+        if board_seconds is None:
+            self.vboard.unplug()
+        else:
+            self.vboard.unplug_for(board_seconds)
 
     def replug(self):
         self.vboard.replug()
 
     def pin(self, pin_id):
         return self.rig.hardware.pins.get(str(pin_id))
+
+    def board_pin(self, key):
+        """A pin the board definition names (e.g. "safe_mode_pin")."""
+        return self.rig.board_def[key]
 
     def drive_pin(self, pin_id, level):
         self.rig.hardware.pin_inputs[str(pin_id)] = level

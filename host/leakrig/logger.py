@@ -34,7 +34,7 @@ class Logger:
                 pass
 
     def _handle(self, f):
-        if f.seq in self._wanted and f.kind in "SE":
+        if f.seq in self._wanted:
             self._wanted.discard(f.seq)
             self.stats.recovered += 1
         self.store.add_frame(f)

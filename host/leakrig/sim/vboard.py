@@ -74,6 +74,7 @@ class VirtualBoard:
         self._lock = threading.RLock()
         self._pending_in = bytearray()
         self._thread = None
+        self.unplug_until_s = None  # simulated time at which a timed unplug ends
         self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"))
 
     # --- lifecycle --------------------------------------------------------
@@ -221,7 +222,14 @@ class VirtualBoard:
             self._start_vm(boot=True)
 
     # --- the pump ---------------------------------------------------------
+    def unplug_for(self, seconds):
+        """Unplug for `seconds` of simulated time (lockstep-safe: the gap in
+        the stream is that much board time, however fast the VM runs)."""
+        self.unplug_until_s = self.hardware.clock.now_s + seconds
+        self.unplug()
+
     def _to_host(self, data):
+        self._follow_link_schedule()
         if self.link_faults is not None and not self._raw:
             data = self.link_faults.apply(data)
         if not data or not self._plugged or self._outer is None:
@@ -246,9 +254,13 @@ class VirtualBoard:
     def _follow_link_schedule(self):
         """Unplug and replug when the scenario's link faults say so."""
         plugged = getattr(self.link_faults, "plugged", None)
-        if plugged is None:
-            return
-        want = plugged()
+        want = plugged() if plugged is not None else True
+        until = self.unplug_until_s
+        if until is not None:
+            if self.hardware.clock.now_s < until:
+                want = False
+            else:
+                self.unplug_until_s = None
         if want and not self._plugged:
             self.replug()
         elif not want and self._plugged:

@@ -1,0 +1,129 @@
+"""Crash, hang, boot loop and safe mode: the board records a crash and
+restarts, the watchdog resets a hung loop, repeated early crashes stop
+autostart, and the safe-mode pin keeps the firmware from starting. The fault
+is planted by a test main.py copied onto the board (the same on a real
+board), which wraps the deployed firmware."""
+import time
+
+import pytest
+
+from leakrig.deploy import firmware_sources, mpremote
+
+CRASH_MAIN = """
+from leakrig_fw import app, main
+_sample = app.App.sample
+_n = [0]
+def sample(self):
+    _n[0] += 1
+    if _n[0] == %(at)d:
+        raise RuntimeError("planted fault")
+    _sample(self)
+app.App.sample = sample
+main.run()
+"""
+
+HANG_MAIN = """
+import os
+from leakrig_fw import app, main
+_sample = app.App.sample
+_n = [0]
+def sample(self):
+    _n[0] += 1
+    if _n[0] == 20:
+        try:
+            os.remove("hang_once")
+        except OSError:
+            pass
+        else:
+            while True:
+                pass
+    _sample(self)
+app.App.sample = sample
+main.run()
+"""
+
+
+def _put(dut, tmp_path, name, text):
+    p = tmp_path / name.replace("/", "_")
+    p.write_text(text)
+    mpremote(dut.port, "fs", "cp", str(p), ":" + name)
+
+
+def _restore_main(dut):
+    src = dict((rel, path) for path, rel in firmware_sources())["main.py"]
+    mpremote(dut.port, "fs", "cp", str(src), ":main.py")
+    mpremote(dut.port, "exec",
+             "import os\nfor f in ('crash.txt','crash.old','boots.txt','hang_once'):\n"
+             "    try:\n        os.remove(f)\n    except OSError:\n        pass\n")
+    mpremote(dut.port, "reset")
+
+
+@pytest.fixture
+def planted(dut, tmp_path):
+    yield lambda name, text: _put(dut, tmp_path, name, text)
+    dut.close()
+    _restore_main(dut)
+
+
+def _events(dut, names, board_s, host_s=60):
+    seen = []
+    try:
+        dut.wait_event(names, board_s, host_timeout_s=host_s, collect=seen)
+    except AssertionError:
+        pass
+    return [f for f in seen if f.kind in "EH"]
+
+
+def test_crash_is_recorded_and_reported_after_restart(dut, planted, record):
+    planted("main.py", CRASH_MAIN % {"at": 15})
+    mpremote(dut.port, "reset")
+    seen = _events(dut, {"crash"}, board_s=30)
+    hellos = [f for f in seen if f.kind == "H"]
+    crash = [f for f in seen if f.kind == "E" and f.fields.get("ev") == "crash"]
+    record("boots_seen", len(hellos), "", low=2)
+    assert crash, "no crash event after the restart"
+    assert "planted fault" in crash[0].fields["msg"]
+
+
+def test_boot_loop_stops_autostart(dut, planted, record):
+    planted("main.py", CRASH_MAIN % {"at": 1})
+    mpremote(dut.port, "reset")
+    seen = _events(dut, {"boot_loop"}, board_s=60, host_s=90)
+    loop = [f for f in seen if f.kind == "E" and f.fields.get("ev") == "boot_loop"]
+    assert loop, "boot loop not detected"
+    record("boots_before_stop", int(loop[0].fields["boots"]), "", low=6, high=6)
+    assert dut.command("status")["state"] == "stopped"
+
+
+def test_watchdog_resets_a_hung_loop(dut, rig, planted, record):
+    if not rig.simulated:
+        pytest.skip("needs the virtual board's VM restart count")
+    planted("main.py", HANG_MAIN)
+    planted("hang_once", "1")
+    resets_before = rig.vboard.watchdog_resets
+    mpremote(dut.port, "reset")
+    t0 = time.monotonic()
+    hellos = 0
+    for f in dut.frames(timeout=60):
+        if f.kind == "H":
+            hellos += 1
+            if hellos >= 2:
+                break
+    record("watchdog_resets", rig.vboard.watchdog_resets - resets_before, "", low=1, high=1)
+    record("recovery_s", round(time.monotonic() - t0, 1), "s", high=30)
+    assert len(dut.samples(5)) == 5
+
+
+def test_safe_mode_pin_skips_autostart(dut, rig, record):
+    pin = rig.board_pin("safe_mode_pin")
+    rig.drive_pin(pin, 0)
+    try:
+        mpremote(dut.port, "reset")
+        frames = list(dut.frames(timeout=3))
+        record("frames_in_safe_mode", len(frames), "", high=0)
+        out = mpremote(dut.port, "exec", "print('repl ok')")
+        assert "repl ok" in out
+    finally:
+        rig.drive_pin(pin, 1)
+        mpremote(dut.port, "reset")
+    assert len(dut.samples(3)) == 3
