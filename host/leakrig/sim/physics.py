@@ -9,6 +9,10 @@ from .profiles import Constant
 KELVIN = 273.15
 P_ATM_PA = 101325.0
 _ML_MIN_PER_M3_S = 6.0e7
+# Below this ΔP an orifice's flow is laminar (Re ~ 100 for a 1.5 mm hole in
+# a glycol mix) and taken as linear in ΔP; this also keeps the drain
+# equations non-stiff where sqrt(ΔP) has an infinite slope.
+LAMINAR_DP_PA = 100.0
 _ML_PER_KPA_PER_M3_PER_PA = 1.0e9
 
 
@@ -117,11 +121,17 @@ class RateLeak(Leak):
 
 
 class OrificeLeak(Leak):
-    """A hole: Q = Cd·A·sqrt(2·ΔP/ρ) with ΔP = loop − ambient pressure; no
-    flow when the ambient is at or above the loop pressure."""
+    """A hole: Q = Cd·A·sqrt(2·ΔP/ρ) with ΔP = loop − outlet pressure,
+    linear in ΔP below LAMINAR_DP_PA; no flow when the outlet is at or above
+    the loop pressure. The outlet is the
+    ambient unless outlet_pressure_pa is set (a hole venting into a vacuum
+    chamber while the rig's ambient reference stays in the lab)."""
 
-    def __init__(self, diameter_mm, cd=0.61, **when):
+    def __init__(self, diameter_mm, cd=0.61, outlet_pressure_pa=None, **when):
         super().__init__(**when)
+        if outlet_pressure_pa is not None and outlet_pressure_pa < 0:
+            raise ValueError("Not a valid outlet pressure: {!r}".format(outlet_pressure_pa))
+        self.outlet_pressure_pa = None if outlet_pressure_pa is None else float(outlet_pressure_pa)
         if diameter_mm <= 0:
             raise ValueError("Not a valid orifice diameter: {!r}".format(diameter_mm))
         if not 0.0 < cd <= 1.0:
@@ -132,16 +142,24 @@ class OrificeLeak(Leak):
         self._cda_m2 = self.cd * self.area_m2
 
     def flow_m3_s(self, t_s, pressure_pa, ambient_pa, density_kg_m3, open_at_s=None):
+        if self.outlet_pressure_pa is not None:
+            ambient_pa = self.outlet_pressure_pa
         dp = pressure_pa - ambient_pa
         if dp <= 0.0 or not self.is_open(t_s if open_at_s is None else open_at_s):
             return 0.0
+        if dp < LAMINAR_DP_PA:
+            q_t = self._cda_m2 * self.size_factor(t_s) * math.sqrt(2.0 * LAMINAR_DP_PA / density_kg_m3)
+            return q_t * dp / LAMINAR_DP_PA
         return self._cda_m2 * self.size_factor(t_s) * math.sqrt(2.0 * dp / density_kg_m3)
 
     def flow_slope_m3_s_per_pa(self, t_s, pressure_pa, ambient_pa, density_kg_m3):
+        if self.outlet_pressure_pa is not None:
+            ambient_pa = self.outlet_pressure_pa
         dp = pressure_pa - ambient_pa
         if dp <= 0.0:
             return 0.0
-        return self.flow_m3_s(t_s, pressure_pa, ambient_pa, density_kg_m3) / (2.0 * dp)
+        q = self.flow_m3_s(t_s, pressure_pa, ambient_pa, density_kg_m3)
+        return q / dp if dp < LAMINAR_DP_PA else q / (2.0 * dp)
 
 
 # --- the loop ----------------------------------------------------------------
@@ -281,24 +299,33 @@ class LoopModel:
         for leak in self.leaks:
             nxt = min(nxt, leak.next_change_s(t))
         h = self.max_step_s
+        stiff = False
+        k1 = None
         if not self._any_open(t, nxt):
             # Nothing leaks until the next change: one step to it.
             h = nxt - t if nxt < math.inf else math.inf
         else:
-            q, p, rho = self._flow(t, m)
+            # Openness is constant on (t, nxt): judge it anywhere inside.
+            inside = t + 0.5 * min(h, nxt - t)
+            q, p, rho = self._flow(t, m, inside)
+            k1 = (-rho * q, q)
             if q > 0.0:
                 slope = sum(leak.flow_slope_m3_s_per_pa(t, p, self._ambient_pa, rho) for leak in self.leaks)
                 if slope > 0.0:
                     tau = self._compliance_m3_per_pa(m, p, self.temperature(t)) / slope
-                    h = min(h, max(self.min_step_s, 0.05 * tau))
-            h = min(h, nxt - t) if nxt > t else h
+                    stiff = 0.05 * tau < self.min_step_s
+                    if not stiff:
+                        h = min(h, 0.05 * tau)
+            h = min(h, nxt - t)
         t1 = t + h
         if h == math.inf or not self._any_open(t, t1):
             m1, v1 = m, v
+        elif stiff:
+            m1, v1 = self._implicit_step(t, m, v, h)
         else:
             # Steps end on leak changes, so openness mid-step holds throughout.
             mid = t + 0.5 * h
-            k1m, k1v = self._derivative(t, m, mid)
+            k1m, k1v = k1
             k2m, k2v = self._derivative(mid, m + 0.5 * h * k1m, mid)
             k3m, k3v = self._derivative(mid, m + 0.5 * h * k2m, mid)
             k4m, k4v = self._derivative(t1, m + h * k3m, mid)
@@ -306,6 +333,33 @@ class LoopModel:
             v1 = v + h * (k1v + 2.0 * k2v + 2.0 * k3v + k4v) / 6.0
         self._ta, self._ma, self._va = t, m, v
         self._tb, self._mb, self._vb = t1, m1, v1
+
+    def _implicit_step(self, t, m, v, h):
+        """Backward Euler, m1 = m − h·ρQ(t1, m1): stable where the drain's
+        time constant is far below the step (a liquid-full loop close to
+        the outlet pressure). The root is bracketed and found by bisection."""
+        t1 = t + h
+        mid = t + 0.5 * h
+
+        def residual(m1):
+            q, _, rho = self._flow(t1, m1, mid)
+            return m1 - m + h * rho * q
+
+        q0, _, rho0 = self._flow(t1, m, mid)
+        lo, hi = max(0.0, m - h * rho0 * q0), m
+        if residual(lo) >= 0.0:
+            hi = lo
+        for _ in range(60):
+            if hi - lo <= 1e-12 * m:
+                break
+            half = 0.5 * (lo + hi)
+            if residual(half) > 0.0:
+                hi = half
+            else:
+                lo = half
+        m1 = 0.5 * (lo + hi)
+        _, p1, _ = self._flow(t1, m1, mid)
+        return m1, v + (m - m1) / self.fluid.density_at(p1, self.temperature(t1))
 
     def advance_to(self, t_s):
         """Bring the state to scenario time t_s (s). Time may not go back

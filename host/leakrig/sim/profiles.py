@@ -1,6 +1,7 @@
 """Loop temperature profiles: callables giving the loop temperature (°C) at a
-scenario time (s). Constant, ramp, sine, an orbital sun/eclipse cycle and a
-recorded CSV profile; equations in docs/simulator.md, "Physics"."""
+scenario time (s). Constant, ramp, settling after a fill, sine, an orbital
+sun/eclipse cycle, and a recorded CSV profile; equations in
+docs/simulator.md, "Physics"."""
 import bisect
 import csv
 import math
@@ -36,6 +37,25 @@ class Ramp:
         if u >= self.duration_s:
             return self.end_c
         return self.start_c + self.rate_c_per_s * u
+
+
+class Settle:
+    """start_c until start_s, then a first-order approach to end_c with time
+    constant tau_s: a loop settling after a fill (pressure-decay tests)."""
+
+    def __init__(self, start_c, end_c, tau_s, start_s=0.0):
+        if tau_s <= 0:
+            raise ValueError("Not a valid time constant: {!r}".format(tau_s))
+        self.start_c = float(start_c)
+        self.end_c = float(end_c)
+        self.tau_s = float(tau_s)
+        self.start_s = float(start_s)
+
+    def __call__(self, t_s):
+        u = t_s - self.start_s
+        if u <= 0.0:
+            return self.start_c
+        return self.end_c + (self.start_c - self.end_c) * math.exp(-u / self.tau_s)
 
 
 class Sine:
