@@ -1,0 +1,628 @@
+# Leak detector for a closed coolant loop: removes the loop's learned thermal
+# response from the pressure, judges the compensated slope with a sequential
+# ramp test designed for a stated false-alarm run length, rates and forecasts.
+# Shared unchanged by the firmware and the host; see docs/detector.md.
+import math
+from array import array
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+_NF = const(4)          # thermal model features: 1, T, dT/dt, time
+_N_WIN = const(8)       # ramp-test windows: 16, 32, ... 2048 samples
+_N_MIN = const(16)
+_RING = const(2048)
+_RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
+_SOLVE_EVERY = const(10)
+_WARMUP = const(64)
+
+# Prior standard deviations of the thermal model (weak: a handful of samples
+# outweigh them): level Pa, Pa/K, Pa per K/s, Pa per horizon.
+_PRIOR_SD = (1.0e6, 2.0e4, 6.0e6, 1.0e6)
+_PRIOR_SIGMA_PA = 10.0
+
+EVENTS = ("leak_suspected", "leak_detected", "gross_leak", "sensor_fault", "cleared")
+
+DEFAULTS = {
+    "arl0_h": 1000.0,            # designed mean time between false leak_detected, h
+    "suspect_arl0_h": 10.0,      # same for leak_suspected, h
+    "thermal_horizon_s": 10800.0,  # memory of the thermal model, s
+    "temp_smooth_s": 2.0,        # smoothing of the temperature reading, s
+    "temp_rate_s": 5.0,          # smoothing of its derivative, s
+    "thermal_error": 0.05,       # fraction of the thermal pressure slope the compensation may miss
+    "learn_s": 7200.0,           # learning period (no leak assumed): model and excursion level, s
+    "learn_margin": 1.5,         # excursion level margin over what the learning period showed
+    "noise_horizon_s": 600.0,    # memory of the noise estimate, s
+    "gross_rate_pa_s": 200.0,    # a detected fall faster than this is a gross leak, Pa/s
+    "gross_window_s": 4.0,       # gross trip looks at windows up to this long, s
+    "clear_s": 60.0,             # quiet time before an alarm is cleared, s
+    "clear_z": 2.0,              # quiet means every window's z below this
+    "gross_hold_window": 128,    # longest window used for the rate after a gross leak, samples
+    "min_pressure_pa": 150000.0,  # forecast target, Pa
+    "compliance_ml_per_kpa": 0.0,  # 0: unknown, no mL/min output
+    "zero_offset_pa": 0.0,       # subtracted from every pressure, Pa
+    "p_valid_min_pa": 0.0,       # readings outside these limits are sensor faults
+    "p_valid_max_pa": 1.0e7,
+    "t_valid_min_c": -60.0,
+    "t_valid_max_c": 200.0,
+    "stuck_samples": 30,         # identical pressure readings in a row that mean a stuck sensor
+    "fault_clear_samples": 10,   # good samples before a fault is cleared
+    "gap_factor": 5.0,           # a time step this many nominal steps long restarts the windows
+}
+
+
+def threshold_z(arl0_samples, hazard_per_sample):
+    """One-sided z threshold c with c*phi(c) = 1/(ARL0 * sum_N 3/N): the
+    Pickands approximation for the sliding least-squares slope, whose
+    correlation at lag L is 1 - 3L/N (docs/detector.md)."""
+    target = 1.0 / (arl0_samples * hazard_per_sample)
+    lo, hi = 0.5, 40.0
+    for _ in range(60):
+        c = 0.5 * (lo + hi)
+        if c * math.exp(-0.5 * c * c) * 0.3989422804 > target:
+            lo = c
+        else:
+            hi = c
+    return 0.5 * (lo + hi)
+
+
+def compliance_from_reference_leak(q_ml_min, rate_with_pa_s, rate_without_pa_s=0.0):
+    """Compliance in mL/kPa from a reference leak of q_ml_min mL/min: the
+    compensated rate measured with it open and (optionally) closed."""
+    drop = rate_without_pa_s - rate_with_pa_s
+    if q_ml_min <= 0 or drop <= 0:
+        raise ValueError("reference leak: need q > 0 and a falling rate with the leak open")
+    return q_ml_min * 1000.0 / 60.0 / drop
+
+
+def compliance_from_volume(volume_ml, pressure_before_pa, pressure_after_pa):
+    """Compliance in mL/kPa from a known volume drawn off the loop and the
+    (temperature-compensated) pressure before and after."""
+    drop = pressure_before_pa - pressure_after_pa
+    if volume_ml <= 0 or drop <= 0:
+        raise ValueError("volume draw-off: need volume > 0 and a pressure drop")
+    return volume_ml / (drop / 1000.0)
+
+
+def _solve_inverse(a, inv, n):
+    """inv = a^-1 for an n x n symmetric positive definite matrix (flat
+    arrays), Gauss-Jordan on a scratch copy held in inv's tail."""
+    m = inv
+    for i in range(n * n):
+        m[i] = 0.0
+    w = a  # a is consumed
+    for i in range(n):
+        m[i * n + i] = 1.0
+    for col in range(n):
+        piv = w[col * n + col]
+        if piv <= 0.0:
+            return False
+        rp = 1.0 / piv
+        for j in range(n):
+            w[col * n + j] *= rp
+            m[col * n + j] *= rp
+        for r in range(n):
+            if r != col:
+                f = w[r * n + col]
+                if f != 0.0:
+                    for j in range(n):
+                        w[r * n + j] -= f * w[col * n + j]
+                        m[r * n + j] -= f * m[col * n + j]
+    return True
+
+
+class Detector:
+    """Continuous leak monitoring, one call per sample.
+
+        det = Detector(min_pressure_pa=150000, compliance_ml_per_kpa=3.3)
+        for t, p, T in samples:
+            ev = det.update(t, p, T)      # None or an event name
+            if ev:
+                print(t, ev, det.rate_pa_s, det.rate_sigma_pa_s, det.rate_ml_min)
+    """
+
+    def __init__(self, **params):
+        cfg = dict(DEFAULTS)
+        for key in params:
+            if key not in DEFAULTS:
+                raise ValueError("unknown detector parameter: " + key)
+            value = params[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ValueError("not a number: " + key)
+            cfg[key] = float(value)
+        for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_smooth_s", "temp_rate_s",
+                    "noise_horizon_s", "gross_window_s", "clear_s", "stuck_samples",
+                    "fault_clear_samples", "gap_factor", "gross_hold_window"):
+            if cfg[key] <= 0:
+                raise ValueError("must be positive: " + key)
+        if cfg["compliance_ml_per_kpa"] < 0:
+            raise ValueError("must not be negative: compliance_ml_per_kpa")
+        self.cfg = cfg
+        self.min_pressure_pa = cfg["min_pressure_pa"]
+        self.compliance_ml_per_kpa = cfg["compliance_ml_per_kpa"]
+        self.zero_offset_pa = cfg["zero_offset_pa"]
+        self._stuck_n = int(cfg["stuck_samples"])
+        self._fault_clear_n = int(cfg["fault_clear_samples"])
+        self._gross_hold = int(cfg["gross_hold_window"])
+        # window geometry
+        self._win = array("i", [_N_MIN << i for i in range(_N_WIN)])
+        self._inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self._win])
+        self._g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self._win])
+        # rings of pressure, smoothed temperature and its rate, relative to
+        # their references; float32 on every platform so host and board agree
+        self._rp = array("f", bytes(4 * _RING))
+        self._rt = array("f", bytes(4 * _RING))
+        self._rd = array("f", bytes(4 * _RING))
+        # per window sums: A (sum y) and B (sum of age-weighted y), 3 signals
+        self._a = array("d", [0.0] * (3 * _N_WIN))
+        self._b = array("d", [0.0] * (3 * _N_WIN))
+        self._z = array("d", [0.0] * _N_WIN)      # leak z per window (falling > 0)
+        self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
+        self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
+        self._peak = array("d", [0.0] * _N_WIN)   # largest |z| seen while learning
+        self._infl = array("d", [1.0] * _N_WIN)   # learned excursion factor per window
+        # thermal model: R (information), zv, inverse, coefficients
+        self._R = array("d", [0.0] * (_NF * _NF))
+        self._zv = array("d", [0.0] * _NF)
+        self._M = array("d", [0.0] * (_NF * _NF))
+        self._W = array("d", [0.0] * (_NF * _NF))
+        self._theta = array("d", [0.0] * _NF)
+        self._x = array("d", [0.0] * _NF)
+        self._D = array("d", [(_PRIOR_SIGMA_PA / s) ** 2 for s in _PRIOR_SD])
+        self._events = []
+        self.reset()
+
+    # --- public state -------------------------------------------------------
+    def reset(self):
+        """Forget everything learned (thermal model, noise, alarms)."""
+        for i in range(_NF * _NF):
+            self._R[i] = 0.0
+        for i in range(_NF):
+            self._zv[i] = 0.0
+            self._theta[i] = 0.0
+        self._R[0] = 1e-9
+        self._solve()
+        self.samples = 0
+        self._learn_t = 0.0
+        for w in range(_N_WIN):
+            self._peak[w] = 0.0
+            self._infl[w] = 1.0
+        self.state = "learning"
+        self.rate_pa_s = 0.0
+        self.rate_sigma_pa_s = 0.0
+        self.rate_ml_min = None
+        self.time_to_min_s = None
+        self.compensated_pa = 0.0
+        self.pressure_pa = 0.0
+        self.noise_pa = 0.0
+        self.z = 0.0
+        self._t_last = None
+        self._dt = 0.0
+        self._p_ref = None
+        self._T_ref = 0.0
+        self._Ts = 0.0
+        self._Td = 0.0
+        self._res_var = _PRIOR_SIGMA_PA * _PRIOR_SIGMA_PA
+        self._noise_var = 0.0
+        self._noise_n = 0
+        self._p_prev_raw = None
+        self._pc_prev = 0.0
+        self._same = 0
+        self._good = 0
+        self._fault = False
+        self._quiet = 0
+        self._onset = 0
+        self._alarm_win = 0
+        self._thr = None
+        self._events = []
+        self._restart_windows()
+
+    def tare(self, reference_pa=0.0):
+        """Zero: from now on the last pressure reads reference_pa."""
+        if self._p_prev_raw is None:
+            raise ValueError("tare: no pressure yet")
+        delta = (self._p_prev_raw - self.zero_offset_pa) - reference_pa
+        self.zero_offset_pa += delta
+        # the learned level moves with the zero, so no step appears in the windows
+        if self._p_ref is not None:
+            self._p_ref -= delta
+
+    def set_compliance(self, ml_per_kpa):
+        if ml_per_kpa < 0:
+            raise ValueError("compliance must not be negative")
+        self.compliance_ml_per_kpa = float(ml_per_kpa)
+        self._update_ml()
+
+    @property
+    def thermal_pa_per_k(self):
+        """Learned pressure response to the (lag-corrected) temperature, Pa/K."""
+        return self._theta[1]
+
+    @property
+    def thermal_lag_s(self):
+        """Learned lag between the temperature reading and the pressure, s."""
+        k = self._theta[1]
+        return self._theta[2] / k if k != 0.0 else 0.0
+
+    def status(self):
+        return {"state": self.state, "rate_pa_s": self.rate_pa_s,
+                "rate_sigma_pa_s": self.rate_sigma_pa_s, "rate_ml_min": self.rate_ml_min,
+                "time_to_min_s": self.time_to_min_s, "z": self.z,
+                "noise_pa": self.noise_pa, "pa_per_k": self._theta[1],
+                "lag_s": self.thermal_lag_s, "samples": self.samples}
+
+    # --- per sample -------------------------------------------------------
+    def update(self, t_s, pressure_pa, temperature_c, quality=0):
+        """Feed one sample; return None or one event name (further events of
+        the same sample come out of the following calls)."""
+        self._step(t_s, pressure_pa, temperature_c, quality)
+        if self._events:
+            return self._events.pop(0)
+        return None
+
+    def _emit(self, name):
+        if len(self._events) < 8:
+            self._events.append(name)
+
+    def _bad(self, p, temp, quality):
+        c = self.cfg
+        if quality:
+            return True
+        if p is None or temp is None or p != p or temp != temp:
+            return True
+        if p < c["p_valid_min_pa"] or p > c["p_valid_max_pa"]:
+            return True
+        if temp < c["t_valid_min_c"] or temp > c["t_valid_max_c"]:
+            return True
+        return False
+
+    def _step(self, t, p_raw, temp, quality):
+        bad = self._bad(p_raw, temp, quality)
+        if not bad:
+            if p_raw == self._p_prev_raw:
+                self._same += 1
+                if self._same >= self._stuck_n:
+                    bad = True
+            else:
+                self._same = 0
+        if bad:
+            self._good = 0
+            if not self._fault:
+                self._fault = True
+                self.state = "fault"
+                self.rate_ml_min = None
+                self.time_to_min_s = None
+                self._emit("sensor_fault")
+            if p_raw is not None and p_raw == p_raw:
+                self._p_prev_raw = p_raw
+            return
+        self._p_prev_raw = p_raw
+        if self._fault:
+            self._good += 1
+            if self._good < self._fault_clear_n:
+                return
+            self._fault = False
+            self._same = 0
+            self._restart_windows()
+            self.state = "learning" if self._learn_t < self.cfg["learn_s"] else "ok"
+            self._emit("cleared")
+        p = p_raw - self.zero_offset_pa
+        self.pressure_pa = p
+        # time step
+        if self._t_last is None:
+            self._t_last = t
+            self._p_ref = p
+            self._T_ref = temp
+            self._Ts = temp
+            return
+        step = t - self._t_last
+        self._t_last = t
+        if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
+            self._restart_windows()
+            return
+        if self._dt == 0.0:
+            self._dt = step
+        else:
+            self._dt += 0.01 * (step - self._dt)
+        dt = self._dt
+        # temperature: smoothed, and its smoothed rate (lag model input)
+        a_s = step / (self.cfg["temp_smooth_s"] + step)
+        ts_old = self._Ts
+        self._Ts += a_s * (temp - self._Ts)
+        a_d = step / (self.cfg["temp_rate_s"] + step)
+        self._Td += a_d * ((self._Ts - ts_old) / step - self._Td)
+        tc = self._Ts - self._T_ref
+        y = p - self._p_ref
+        self.samples += 1
+        # thermal model (learned only while no leak is suspected)
+        th = self._theta
+        x = self._x
+        x[0] = 1.0
+        x[1] = tc
+        x[2] = self._Td
+        x[3] = 0.0
+        # the thermal model learns only while no leak is suspected
+        if self.state == "learning" or self.state == "ok":
+            self._learn(x, y, step)
+        comp = y - th[1] * tc - th[2] * self._Td
+        self.compensated_pa = comp + self._p_ref
+        # white-noise level from successive compensated differences
+        d = comp - self._pc_prev
+        self._pc_prev = comp
+        if self.samples > 1:
+            d2 = 0.5 * d * d
+            if self._noise_n < 50:
+                self._noise_n += 1
+                self._noise_var += (d2 - self._noise_var) / self._noise_n
+            else:
+                lim = 25.0 * self._noise_var
+                if d2 > lim:
+                    d2 = lim
+                self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
+        self.noise_pa = math.sqrt(self._noise_var)
+        self._push(y, tc, self._Td)
+        self._learn_t += step
+        self._judge(dt, p)
+
+    def _learn(self, x, y, step):
+        R = self._R
+        zv = self._zv
+        lam = 1.0 - step / self.cfg["thermal_horizon_s"]
+        if lam < 0.5:
+            lam = 0.5
+        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0
+        dl = step / self.cfg["thermal_horizon_s"]
+        for j in range(_NF):
+            R[3 * _NF + j] -= dl * R[j]
+        for i in range(_NF):
+            R[i * _NF + 3] -= dl * R[i * _NF]
+        zv[3] -= dl * zv[0]
+        # prediction error before the update, for the parameter covariance
+        th = self._theta
+        e = y - (th[0] + th[1] * x[1] + th[2] * x[2])
+        if self.samples > _WARMUP:
+            lim = 25.0 * self._res_var
+            e2 = e * e
+            if e2 > lim:
+                e2 = lim
+            self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
+        for i in range(_NF):
+            xi = x[i]
+            zv[i] = lam * zv[i] + xi * y
+            for j in range(_NF):
+                R[i * _NF + j] = lam * R[i * _NF + j] + xi * x[j]
+        if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
+            self._solve()
+
+    def _solve(self):
+        W = self._W
+        R = self._R
+        D = self._D
+        for i in range(_NF * _NF):
+            W[i] = R[i]
+        for i in range(_NF):
+            W[i * _NF + i] += D[i]
+        if not _solve_inverse(W, self._M, _NF):
+            return
+        M = self._M
+        for i in range(_NF):
+            s = 0.0
+            for j in range(_NF):
+                s += M[i * _NF + j] * self._zv[j]
+            self._theta[i] = s
+
+    # --- windows ----------------------------------------------------------
+    def _restart_windows(self):
+        self._count = 0
+        self._pos = 0
+        for i in range(3 * _N_WIN):
+            self._a[i] = 0.0
+            self._b[i] = 0.0
+        for i in range(_N_WIN):
+            self._z[i] = 0.0
+        self._quiet = 0
+        self._pc_prev = 0.0
+        if self.state in ("suspected", "leak", "gross"):
+            self.state = "ok"
+
+    def _push(self, yp, yt, yd):
+        pos = self._pos
+        cnt = self._count
+        rings = (self._rp, self._rt, self._rd)
+        vals = (yp, yt, yd)
+        A = self._a
+        B = self._b
+        for s in range(3):
+            ring = rings[s]
+            v = vals[s]
+            base = s * _N_WIN
+            for w in range(_N_WIN):
+                n = self._win[w]
+                k = base + w
+                if cnt >= n:
+                    out = ring[(pos - n) % _RING]
+                    B[k] = B[k] - A[k] + n * out
+                    A[k] = A[k] - out + v
+                else:
+                    B[k] = B[k] - A[k]
+                    A[k] = A[k] + v
+            ring[pos] = v
+        self._pos = (pos + 1) % _RING
+        self._count = cnt + 1
+        if cnt > _RING and cnt % _RECOMPUTE == 0:
+            self._rebuild((cnt // _RECOMPUTE) % _N_WIN)
+
+    def _rebuild(self, w):
+        """Recompute one window's sums from the ring, so rounding cannot drift."""
+        n = self._win[w]
+        last = self._pos - 1
+        for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd)):
+            a = 0.0
+            b = 0.0
+            for age in range(n):
+                v = ring[(last - age) % _RING]
+                a += v
+                b -= age * v
+            self._a[s * _N_WIN + w] = a
+            self._b[s * _N_WIN + w] = b
+
+    def _thresholds(self, dt):
+        per_h = 3600.0 / dt
+        hz = 0.0
+        for n in self._win:
+            hz += 3.0 / n
+        self._thr = (threshold_z(self.cfg["suspect_arl0_h"] * per_h, hz),
+                     threshold_z(self.cfg["arl0_h"] * per_h, hz))
+        self._thr_dt = dt
+
+    def _judge(self, dt, p):
+        if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
+            self._thresholds(dt)
+        c_sus, c_det = self._thr
+        th = self._theta
+        M = self._M
+        cov_scale = self._res_var if self._res_var > self._noise_var else self._noise_var
+        k1 = th[1]
+        k2 = th[2]
+        m11 = M[1 * _NF + 1] * cov_scale
+        m12 = M[1 * _NF + 2] * cov_scale
+        m22 = M[2 * _NF + 2] * cov_scale
+        nv = self._noise_var
+        eps = self.cfg["thermal_error"]
+        A = self._a
+        B = self._b
+        cnt = self._count
+        zmax = 0.0
+        wmax = -1
+        gross_n = self.cfg["gross_window_s"] / dt
+        gross = False
+        learning = self.state == "learning" or self._learn_t < self.cfg["learn_s"]
+        for w in range(_N_WIN):
+            n = self._win[w]
+            if cnt < n:
+                self._z[w] = 0.0
+                continue
+            f = self._inv_sxx[w] / dt
+            h = 0.5 * (n - 1)
+            bp = (B[w] + h * A[w]) * f
+            bt = (B[_N_WIN + w] + h * A[_N_WIN + w]) * f
+            bd = (B[2 * _N_WIN + w] + h * A[2 * _N_WIN + w]) * f
+            slope = bp - k1 * bt - k2 * bd
+            thermal = eps * (k1 * bt + k2 * bd)
+            var = (nv * (self._g[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
+                   + thermal * thermal)
+            sig = math.sqrt(var) if var > 0 else 1e-12
+            z = -slope / sig
+            if n <= gross_n and z > c_det and slope < -self.cfg["gross_rate_pa_s"]:
+                gross = True
+            if learning:
+                if self._learn_t > 0.25 * self.cfg["learn_s"] and abs(z) > self._peak[w]:
+                    self._peak[w] = abs(z)
+            else:
+                sig *= self._infl[w]
+                z = -slope / sig
+            self._slope[w] = slope
+            self._sig[w] = sig
+            self._z[w] = z
+            if z > zmax:
+                zmax = z
+                wmax = w
+        self.z = zmax
+        if learning and self._learn_t >= self.cfg["learn_s"]:
+            self._end_learning(dt)
+            learning = False
+        # a reading that has not moved for a few samples may be a sensor
+        # sticking; hold leak decisions until it moves or is declared stuck
+        hold = self._same >= 3
+        if learning:
+            if gross and not hold and self.state != "gross":
+                self.state = "gross"
+                self._onset = cnt - self._win[wmax]
+                self._emit("gross_leak")
+            self._report(wmax, p)
+            return
+        st = self.state
+        if gross and st != "gross" and not hold:
+            self.state = "gross"
+            self._onset = cnt - self._win[wmax]
+            self._emit("gross_leak")
+        elif st == "ok" or st == "learning":
+            if zmax > c_det and not hold:
+                self.state = "leak"
+                self._onset = cnt - self._win[wmax]
+                self._emit("leak_suspected")
+                self._emit("leak_detected")
+            elif zmax > c_sus and not hold:
+                self.state = "suspected"
+                self._onset = cnt - self._win[wmax]
+                self._emit("leak_suspected")
+        elif st == "suspected" and zmax > c_det and not hold:
+            self.state = "leak"
+            self._emit("leak_detected")
+        if self.state in ("suspected", "leak", "gross"):
+            if zmax < self.cfg["clear_z"]:
+                self._quiet += 1
+                if self._quiet * dt >= self.cfg["clear_s"]:
+                    self.state = "ok"
+                    self._quiet = 0
+                    self._emit("cleared")
+            else:
+                self._quiet = 0
+        self._report(wmax, p)
+
+    def _end_learning(self, dt):
+        """Excursions of the compensated slope that the learning period showed
+        beyond white noise (thermal model error) widen each window's band."""
+        hz = 0.0
+        for n in self._win:
+            hz += 3.0 / n
+        expect = threshold_z(0.75 * self.cfg["learn_s"] / dt, hz)
+        for w in range(_N_WIN):
+            f = self.cfg["learn_margin"] * self._peak[w] / expect
+            self._infl[w] = f if f > 1.0 else 1.0
+        if self.state == "learning":
+            self.state = "ok"
+
+    def _report(self, wmax, p):
+        """Rate from the longest window that fits the current situation."""
+        cnt = self._count
+        best = -1
+        if self.state in ("suspected", "leak", "gross"):
+            since = cnt - self._onset
+            limit = self._gross_hold if self.state == "gross" else _RING
+            for w in range(_N_WIN):
+                n = self._win[w]
+                if n <= cnt and n <= since and n <= limit:
+                    best = w
+            if best < 0:
+                best = wmax
+        else:
+            for w in range(_N_WIN):
+                if self._win[w] <= cnt:
+                    best = w
+        if best < 0 or self._sig[best] == 0.0:
+            self.rate_pa_s = 0.0
+            self.rate_sigma_pa_s = 0.0
+            self.rate_ml_min = None
+            self.time_to_min_s = None
+            return
+        r = self._slope[best]
+        s = self._sig[best]
+        self.rate_pa_s = r
+        self.rate_sigma_pa_s = s
+        self._update_ml()
+        if r < -2.0 * s and r < 0.0:
+            margin = p - self.min_pressure_pa
+            self.time_to_min_s = margin / -r if margin > 0 else 0.0
+        else:
+            self.time_to_min_s = None
+
+    def _update_ml(self):
+        c = self.compliance_ml_per_kpa
+        if c > 0 and self.state != "fault":
+            self.rate_ml_min = -self.rate_pa_s * 0.06 * c
+        else:
+            self.rate_ml_min = None
