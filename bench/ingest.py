@@ -1,0 +1,115 @@
+"""Ingest throughput: sample frames per second through the host's frame
+reader (syntax, CRC, sequence tracking) and the SQLite store, on one core,
+as the number of 1 kHz rigs one core can log. Baselines measured in the same
+run on the same stream: splitting the bytes into lines (the floor no parser
+beats) and a naive logger (pyserial readline, one INSERT and COMMIT per row).
+Prints `name: value` lines."""
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
+
+from leakrig.link import FrameReader  # noqa: E402  (also puts firmware/ on the path)
+from leakrig.store import Store  # noqa: E402
+from leakrig_fw import frame  # noqa: E402
+
+FRAMES = 30000
+NAIVE_FRAMES = 3000   # commit per row is slow; a smaller run gives its rate
+CHUNK = 4096          # bytes per read, as a USB CDC port delivers them
+
+
+def stream(n, seed=1):
+    """n sample frames as the firmware writes them at 1 kHz, every sensor on."""
+    rng = random.Random(seed)
+    out = [frame.encode(0, "H", [("fw", "0.1.0"), ("board", "pico"), ("rate", 1000)])]
+    for i in range(1, n + 1):
+        t = i / 1000.0
+        out.append(frame.encode(i, "S", [
+            ("t", "%.3f" % t), ("p", "%.3f" % (300000 + rng.gauss(0, 30))),
+            ("T", "%.3f" % (20 + rng.gauss(0, 0.01))), ("p2", "%.3f" % (300010 + rng.gauss(0, 40))),
+            ("T2", "%.3f" % 20.1), ("pa", "%.3f" % 101325.0), ("Ta", "%.3f" % 21.0),
+            ("Tr", "%.3f" % 15.5), ("q", 0), ("r", "%.4f" % rng.gauss(0, 0.05)),
+            ("ur", "%.4f" % 0.05), ("st", "ok")]))
+    return b"".join(out)
+
+
+def bench_ingest(data, path):
+    store = Store(path)
+    store.start_run(name="bench")
+    reader = FrameReader()
+    n = 0
+    t0 = time.perf_counter()
+    for i in range(0, len(data), CHUNK):
+        for f in reader.feed(data[i:i + CHUNK]):
+            store.add_frame(f)
+            n += 1
+    store.commit()
+    elapsed = time.perf_counter() - t0
+    store.close()
+    assert reader.stats.crc_errors == 0 and reader.stats.gaps == 0
+    return n, elapsed
+
+
+def bench_split(data):
+    t0 = time.perf_counter()
+    n = 0
+    for _ in range(5):
+        n += len([ln for ln in data.split(b"\r\n") if ln])
+    return n, time.perf_counter() - t0
+
+
+def bench_naive(data, path):
+    import threading
+
+    import serial
+    port = serial.serial_for_url("loop://", timeout=1.0)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE samples (line TEXT, host_utc REAL)")
+    # loop:// holds 4 KiB; a thread plays the board writing into it.
+    writer = threading.Thread(target=port.write, args=(data,), daemon=True)
+    n = 0
+    t0 = time.perf_counter()
+    writer.start()
+    while True:
+        line = port.readline()
+        if not line:
+            break
+        db.execute("INSERT INTO samples VALUES (?, ?)", (line.decode(), time.time()))
+        db.commit()
+        n += 1
+    elapsed = time.perf_counter() - t0 - 1.0  # the last readline waited out its timeout
+    db.close()
+    port.close()
+    return n, elapsed
+
+
+def main():
+    data = stream(FRAMES)
+    naive_data = stream(NAIVE_FRAMES, seed=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        n, s = bench_ingest(data, os.path.join(tmp, "ingest.sqlite"))
+        fps = n / s
+        sn, ss = bench_split(data)
+        split_fps = sn / ss
+        nn, ns = bench_naive(naive_data, os.path.join(tmp, "naive.sqlite"))
+        naive_fps = nn / ns
+    print("frames: %d" % n)
+    print("bytes_per_frame: %.0f" % (len(data) / n))
+    print("frames_per_s: %.0f" % fps)
+    print("MB_per_s: %.2f" % (len(data) / s / 1e6))
+    print("rigs_at_1kHz_per_core: %.1f" % (fps / 1000.0))
+    print("ingest_rigs_per_core: %.1f" % (fps / 1000.0))
+    print("baseline_split_frames_per_s: %.0f" % split_fps)
+    print("ratio_to_split: %.4f" % (fps / split_fps))
+    print("baseline_naive_readline_commit_frames_per_s: %.0f" % naive_fps)
+    print("ratio_to_naive: %.2f" % (fps / naive_fps))
+
+
+if __name__ == "__main__":
+    main()
