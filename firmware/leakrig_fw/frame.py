@@ -25,7 +25,7 @@ KIND_COMMAND = "C"
 KINDS = "HSERXC"
 
 # Characters with a meaning in the frame syntax are written as %XX in values.
-_RESERVED = "%,*$=\r\n"
+_RESERVED_BYTES = b"%,*$=\r\n"
 
 
 class FrameError(ValueError):
@@ -49,18 +49,20 @@ def checksum(body):
 
 
 def escape(text):
-    for ch in text:
-        if ch in _RESERVED or ord(ch) < 32 or ord(ch) == 127:
+    """Value text as printable ASCII: bytes outside 0x20..0x7E and the
+    frame's own syntax characters become %XX."""
+    raw = text.encode()
+    for b in raw:
+        if b < 32 or b > 126 or b in _RESERVED_BYTES:
             break
     else:
         return text
     out = []
-    for ch in text:
-        if ch in _RESERVED or ord(ch) < 32 or ord(ch) == 127:
-            for b in ch.encode():
-                out.append("%%%02X" % b)
+    for b in raw:
+        if b < 32 or b > 126 or b in _RESERVED_BYTES:
+            out.append("%%%02X" % b)
         else:
-            out.append(ch)
+            out.append(chr(b))
     return "".join(out)
 
 
@@ -87,7 +89,8 @@ def unescape(text):
     try:
         return out.decode()
     except UnicodeError:
-        raise FrameError("bad escape")
+        # The board escapes whatever bytes it was sent, valid UTF-8 or not.
+        return bytes(out).decode("utf-8", "replace")
 
 
 def encode_body(seq, kind, fields):

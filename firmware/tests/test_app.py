@@ -90,3 +90,13 @@ def test_sample_without_sensors_flags_quality():
     app.sample()
     seq, kind, fields = _frames(out)[-1]
     assert kind == "S" and int(fields["q"]) != 0
+
+
+def test_invalid_utf8_input_gives_printable_error_frame():
+    app, out = _app()
+    app.handle(b"\xc1\x92")
+    app.handle(b"n\xe0\x90\xa8^o")
+    data = out.getvalue()
+    for b in data:
+        assert b in (10, 13) or 32 <= b < 127, data
+    assert len(_frames(out)) == 2

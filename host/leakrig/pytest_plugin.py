@@ -22,6 +22,9 @@ def pytest_addoption(parser):
                     help="test the board on this port or pyserial URL instead of a virtual board")
     group.addoption("--board", default="sim", help="board definition to deploy (default: sim)")
     group.addoption("--scenario-dir", default=None, help="extra folder to look up scenario files in")
+    group.addoption("--scenario", default="nominal",
+                    help="scenario the virtual rig starts in and returns to after each test "
+                         "(default: nominal; 'none': a loop at rest, no physics)")
     group.addoption("--sim-speed", default="lockstep",
                     help="virtual board time: lockstep (default), realtime, or a real-time factor")
     group.addoption("--leakrig-record", default=None, metavar="DIR",
@@ -55,7 +58,7 @@ def _board_session(request):
     from .commands.sim import parse_speed
     from .sim.rig import build_virtual_board
     lockstep, speed = parse_speed(cfg.getoption("--sim-speed"))
-    vb = build_virtual_board(board, "nominal", lockstep=lockstep, speed=speed)
+    vb = build_virtual_board(board, cfg.getoption("--scenario"), lockstep=lockstep, speed=speed)
     vb.start()
     try:
         deploy(vb.port, board, config={"rate_hz": 10.0}, progress=lambda s: None)
@@ -82,13 +85,13 @@ def rig(_board_session, request):
         r = RealRig()
     else:
         r = SimRig(vb)
-        r.load_scenario("nominal")
+        r.load_scenario(request.config.getoption("--scenario"))
     try:
         yield r
     finally:
         if vb is not None:
             vb.replug()
-            r.load_scenario("nominal")
+            r.load_scenario(request.config.getoption("--scenario"))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -21,6 +21,7 @@ def test_round_trip(seq, kind, fields):
     data = frame.encode(seq, kind, list(fields.items()))
     assert data.startswith(b"$") and data.endswith(b"\r\n")
     assert data.count(b"\n") == 1 and data.count(b"$") == 1
+    assert all(32 <= b < 127 for b in data[:-2]), "frames are printable ASCII"
     assert frame.decode(data) == (seq, kind, fields)
 
 

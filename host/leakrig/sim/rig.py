@@ -44,7 +44,7 @@ class Rig:
     def load_scenario(self, name_or_path, seed=None):
         """Swap the physics and faults under a running board; time goes on."""
         from .scenario import load_scenario
-        scenario = load_scenario(name_or_path) if name_or_path else None
+        scenario = None if name_or_path in (None, "", "none") else load_scenario(name_or_path)
         self._install(scenario, seed)
 
     @property
@@ -93,7 +93,7 @@ def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True
     from ..errors import UserError
     board_def = boards.load(board_name)
     scenario = None
-    if scenario_name:
+    if scenario_name and scenario_name != "none":
         from .scenario import load_scenario
         try:
             scenario = load_scenario(scenario_name)
