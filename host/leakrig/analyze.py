@@ -1,0 +1,133 @@
+"""Offline replay of the firmware's own detector (firmware/leakrig_fw/detector.py)
+over a CSV file or a leakrig SQLite log: the events it raises, and a summary."""
+import csv
+import json
+import math
+import sqlite3
+
+from . import fwpath
+from .errors import UserError
+
+fwpath.ensure()
+from leakrig_fw.detector import Detector  # noqa: E402
+
+NEEDED = ("t_s", "pressure_pa", "temperature_c")
+
+
+def _num(text):
+    if text is None or str(text).strip() == "":
+        return float("nan")
+    return float(text)
+
+
+def read_samples(path):
+    """Yield (t_s, pressure_pa, temperature_c, quality); UserError for a file
+    that is neither a CSV with the needed columns nor a leakrig log."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise UserError("cannot read %s: %s" % (path, exc.strerror or exc))
+    if head.startswith(b"SQLite format 3"):
+        return _read_sqlite(path)
+    return _read_csv(path)
+
+
+def _read_sqlite(path):
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        cols = {row[1] for row in db.execute("PRAGMA table_info(samples)")}
+        missing = [c for c in NEEDED if c not in cols]
+        if missing:
+            raise UserError("%s: no samples table with %s" % (path, ", ".join(missing)))
+        has_q = "quality" in cols
+        order = "run_id, boot, seq" if {"run_id", "boot", "seq"} <= cols else "rowid"
+        rows = db.execute("SELECT t_s, pressure_pa, temperature_c%s FROM samples ORDER BY %s"
+                          % (", quality" if has_q else "", order)).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise UserError("%s is not a leakrig log (%s)" % (path, exc))
+    out = []
+    for row in rows:
+        t, p, temp = row[0], row[1], row[2]
+        q = int(row[3] or 0) if has_q else 0
+        out.append((float(t), float("nan") if p is None else float(p),
+                    float("nan") if temp is None else float(temp), q))
+    return out
+
+
+def _read_csv(path):
+    try:
+        with open(path, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header:
+                raise UserError("%s: empty file" % path)
+            names = [h.strip() for h in header]
+            missing = [c for c in NEEDED if c not in names]
+            if missing:
+                raise UserError("%s: header lacks %s (needs %s)" % (path, ", ".join(missing), ",".join(NEEDED)))
+            it, ip, iT = (names.index(c) for c in NEEDED)
+            iq = names.index("quality") if "quality" in names else None
+            out = []
+            for lineno, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                try:
+                    t = float(row[it])
+                    p = _num(row[ip])
+                    temp = _num(row[iT])
+                    q = int(float(row[iq])) if iq is not None and row[iq].strip() else 0
+                except (ValueError, IndexError):
+                    raise UserError("%s:%d: not a number where one is needed" % (path, lineno))
+                out.append((t, p, temp, q))
+    except UnicodeDecodeError:
+        raise UserError("%s: not a text CSV file" % path)
+    except csv.Error as exc:
+        raise UserError("%s: bad CSV (%s)" % (path, exc))
+    return out
+
+
+def _clean(x):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(x, 6) if isinstance(x, float) else x
+
+
+def replay(samples, params=None):
+    """Run the detector; return (events, summary). Each event is a dict."""
+    det = Detector(**(params or {}))
+    events = []
+    n = 0
+    for t, p, temp, q in samples:
+        n += 1
+        ev = det.update(t, p, temp, q)
+        if ev:
+            events.append({"t_s": _clean(t), "event": ev, "rate_pa_s": _clean(det.rate_pa_s),
+                           "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
+                           "rate_ml_min": _clean(det.rate_ml_min),
+                           "time_to_min_s": _clean(det.time_to_min_s), "state": det.state})
+    summary = {"samples": n, "events": len(events), "state": det.state,
+               "rate_pa_s": _clean(det.rate_pa_s), "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
+               "rate_ml_min": _clean(det.rate_ml_min), "time_to_min_s": _clean(det.time_to_min_s),
+               "pa_per_k": _clean(det.thermal_pa_per_k), "lag_s": _clean(det.thermal_lag_s),
+               "noise_pa": _clean(det.noise_pa)}
+    return events, summary
+
+
+def print_json(events, summary, out):
+    for ev in events:
+        out.write(json.dumps(ev) + "\n")
+    out.write(json.dumps({"summary": summary}) + "\n")
+
+
+def print_table(events, summary, out):
+    def f(x, fmt):
+        return "-" if x is None else fmt % x
+    out.write("%10s  %-15s %10s %9s %9s %11s\n" % ("t_s", "event", "rate_Pa/s", "±1σ", "mL/min", "to_min_s"))
+    for ev in events:
+        out.write("%10.1f  %-15s %10s %9s %9s %11s\n" % (
+            ev["t_s"], ev["event"], f(ev["rate_pa_s"], "%.3f"), f(ev["rate_sigma_pa_s"], "%.3f"),
+            f(ev["rate_ml_min"], "%.3f"), f(ev["time_to_min_s"], "%.0f")))
+    out.write("%d samples, %d events, final state %s, rate %s ± %s Pa/s, thermal %s Pa/K, lag %s s\n" % (
+        summary["samples"], summary["events"], summary["state"], f(summary["rate_pa_s"], "%.3f"),
+        f(summary["rate_sigma_pa_s"], "%.3f"), f(summary["pa_per_k"], "%.0f"), f(summary["lag_s"], "%.1f")))
