@@ -7,8 +7,8 @@ def add_parser(sub):
             "leakrig mpy --board pico",
             description="Compile every firmware module (main.py and boot.py stay source) with "
                         "mpy-cross for the board's architecture (armv6m, armv7emsp, xtensawin) into "
-                        "build/mpy/<board>/, report the code size per board, and keep "
-                        "firmware/package.json (for mip) in step with the modules. Without --board, "
+                        "build/mpy/<board>/, report the code size per board, and (without --out) "
+                        "keep firmware/package.json (for mip) in step with the modules. Without --board, "
                         "every board with an architecture is built; the virtual board (arch null) "
                         "is built only when named, as portable bytecode.")
     p.add_argument("--board", action="append", help="board definition name (repeatable; default: all real boards)")
@@ -33,6 +33,8 @@ def run(args):
         if args.files:
             for rel, py, mpy in b.files:
                 print("    %-30s %7d %7d" % (rel, py, mpy))
+    if args.out:
+        return 0  # a build elsewhere leaves the source tree alone
     pj = firmware_dir() / "package.json"
     text = package_json_text(package_json())
     if not pj.exists() or pj.read_text() != text:
