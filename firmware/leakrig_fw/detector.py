@@ -18,6 +18,7 @@ _RING = const(2048)
 _RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
 _SOLVE_EVERY = const(10)
 _WARMUP = const(64)
+_GROSS_CONFIRM = const(5)
 
 # Prior standard deviations of the thermal model (weak: a handful of samples
 # outweigh them): level Pa, Pa/K, Pa per K/s, Pa per horizon.
@@ -48,6 +49,7 @@ DEFAULTS = {
     "p_valid_max_pa": 1.0e7,
     "t_valid_min_c": -60.0,
     "t_valid_max_c": 200.0,
+    "jump_pa": 5000.0,           # a change larger than this between samples is a sensor fault, Pa
     "stuck_samples": 30,         # identical pressure readings in a row that mean a stuck sensor
     "fault_clear_samples": 10,   # good samples before a fault is cleared
     "gap_factor": 5.0,           # a time step this many nominal steps long restarts the windows
@@ -214,6 +216,7 @@ class Detector:
         self._good = 0
         self._fault = False
         self._quiet = 0
+        self._gross_n = 0
         self._onset = 0
         self._alarm_win = 0
         self._thr = None
@@ -281,6 +284,10 @@ class Detector:
 
     def _step(self, t, p_raw, temp, quality):
         bad = self._bad(p_raw, temp, quality)
+        c_jump = self.cfg["jump_pa"]
+        if not bad and self._p_prev_raw is not None and not self._fault:
+            if abs(p_raw - self._p_prev_raw) > c_jump:
+                bad = True
         if not bad:
             if p_raw == self._p_prev_raw:
                 self._same += 1
@@ -531,6 +538,9 @@ class Detector:
                 zmax = z
                 wmax = w
         self.z = zmax
+        # a gross trip must hold for a few samples of a moving reading
+        self._gross_n = self._gross_n + 1 if gross else 0
+        gross = self._gross_n >= _GROSS_CONFIRM
         if learning and self._learn_t >= self.cfg["learn_s"]:
             self._end_learning(dt)
             learning = False
@@ -614,7 +624,8 @@ class Detector:
         self.rate_pa_s = r
         self.rate_sigma_pa_s = s
         self._update_ml()
-        if r < -2.0 * s and r < 0.0:
+        alarmed = self.state == "leak" or self.state == "gross"
+        if r < 0.0 and (alarmed or r < -2.0 * s):
             margin = p - self.min_pressure_pa
             self.time_to_min_s = margin / -r if margin > 0 else 0.0
         else:

@@ -1,0 +1,62 @@
+"""`leakrig analyze` end to end in a subprocess."""
+import json
+import sqlite3
+import subprocess
+import sys
+
+from leakrig.synth import Trace
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "leakrig.cli", "analyze", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _trace_rows(seconds=900):
+    tr = Trace(seed=9, dt=0.1, orbital_k=0.0, leak_ml_min=1.0, leak_onset_s=400.0)
+    return list(tr.samples(seconds))
+
+
+def test_csv_json_events_and_summary(tmp_path):
+    path = tmp_path / "run.csv"
+    with open(path, "w") as f:
+        f.write("t_s,pressure_pa,temperature_c,quality,note\n")
+        for t, p, temp in _trace_rows():
+            f.write("%.1f,%.2f,%.4f,0,x\n" % (t, p, temp))
+    r = _cli(str(path), "--json", "--param", "learn_s=120", "--param", "compliance_ml_per_kpa=3.3")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    events = lines[:-1]
+    summary = lines[-1]["summary"]
+    detected = [e for e in events if e["event"] == "leak_detected"]
+    assert detected and 400.0 < detected[0]["t_s"] < 460.0
+    assert detected[0]["rate_pa_s"] < 0 and "time_to_min_s" in detected[0]
+    assert summary["samples"] == 9000 and summary["events"] == len(events)
+    assert abs(summary["rate_ml_min"] - 1.0) < 0.1
+    table = _cli(str(path), "--param", "learn_s=120")
+    assert table.returncode == 0 and "leak_detected" in table.stdout
+
+
+def test_sqlite_log(tmp_path):
+    path = tmp_path / "run.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE samples (run_id INTEGER, boot INTEGER, seq INTEGER, t_s REAL, "
+               "pressure_pa REAL, temperature_c REAL, quality INTEGER)")
+    db.executemany("INSERT INTO samples VALUES (1, 0, ?, ?, ?, ?, 0)",
+                   [(i, t, p, temp) for i, (t, p, temp) in enumerate(_trace_rows())])
+    db.commit()
+    db.close()
+    r = _cli(str(path), "--json", "--param", "learn_s=120")
+    assert r.returncode == 0, r.stderr
+    assert any(json.loads(x).get("event") == "leak_detected" for x in r.stdout.splitlines())
+
+
+def test_bad_files_give_one_line_and_nonzero_exit(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"t_s,pressure_pa,temperature_c\n1,abc,2\n")
+    for path in (bad, garbage, tmp_path / "missing.csv"):
+        r = _cli(str(path))
+        assert r.returncode != 0
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

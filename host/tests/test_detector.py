@@ -1,0 +1,176 @@
+"""The shared leak detector on CPython against seeded synthetic traces."""
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from leakrig import fwpath
+from leakrig.synth import Trace
+
+fwpath.ensure()
+from leakrig_fw.detector import (Detector, DecayTest, compliance_from_reference_leak,  # noqa: E402
+                                 compliance_from_volume, threshold_z)
+
+ALARMS = ("leak_suspected", "leak_detected", "gross_leak")
+
+
+def run(trace, seconds, det):
+    events = []
+    for t, p, temp in trace.samples(seconds):
+        ev = det.update(t, p, temp)
+        if ev:
+            events.append((t, ev, det.rate_pa_s))
+    return events
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_no_false_alarm_over_12_hours_of_orbital_cycling(seed):
+    tr = Trace(seed=seed, dt=1.0)
+    det = Detector()
+    events = run(tr, 12 * 3600, det)
+    assert [e for e in events if e[1] in ALARMS] == []
+    assert abs(det.thermal_pa_per_k - 2000.0) < 40.0   # learned, truth 2 kPa/K
+    assert 20.0 < det.thermal_lag_s < 45.0              # sensor 30 s + smoothing
+
+
+def test_one_ml_min_seep_during_cycling_detected_rated_and_forecast():
+    onset = 2.5 * 3600
+    tr = Trace(seed=4, dt=0.5, leak_ml_min=1.0, leak_onset_s=onset)
+    det = Detector(compliance_ml_per_kpa=3.3, min_pressure_pa=150000.0)
+    events = run(tr, onset + 600, det)
+    detected = [e for e in events if e[1] == "leak_detected"]
+    assert [e for e in events if e[0] < onset] == []
+    assert detected and detected[0][0] - onset < 60.0   # stated delay: 1 min
+    truth = tr.leak_pa_s                                 # about -5.05 Pa/s
+    assert abs(det.rate_pa_s - truth) < 0.10 * abs(truth)
+    assert abs(det.rate_ml_min - 1.0) < 0.10
+    assert det.rate_sigma_pa_s > 0
+    expected = (det.pressure_pa - 150000.0) / -truth
+    assert det.time_to_min_s == pytest.approx(expected, rel=0.15)
+
+
+def test_ms22_like_puncture_trips_gross_leak_within_10_s():
+    onset = 1200.0
+    tr = Trace(seed=5, dt=0.1, orifice_mm=0.8, orifice_onset_s=onset, compliance_ml_per_kpa=4.0)
+    det = Detector(learn_s=600.0)
+    events = run(tr, onset + 30, det)
+    gross = [e for e in events if e[1] == "gross_leak"]
+    assert [e for e in events if e[0] < onset and e[1] in ALARMS] == []
+    assert gross and gross[0][0] - onset < 10.0
+    assert det.rate_pa_s < -200.0 and det.time_to_min_s is not None
+
+
+def _quiet(det, n, rate=0.0, offset=0.0, seed=0, onset=None):
+    import random
+    rng = random.Random(seed)
+    first = None
+    for i in range(n):
+        t = i * 0.1
+        leak = rate * (t - onset) if onset is not None and t > onset else 0.0
+        ev = det.update(t, 300000.0 + offset + leak + rng.gauss(0, 20.0), 20.0 + rng.gauss(0, 0.005))
+        if ev in ("leak_detected", "gross_leak") and first is None:
+            first = t
+    return first
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10000), offset=st.floats(-50000.0, 50000.0))
+def test_offset_invariance_and_no_alarm_on_bounded_noise(seed, offset):
+    a = Detector(learn_s=60.0)
+    b = Detector(learn_s=60.0)
+    assert _quiet(a, 3000, seed=seed) is None
+    assert _quiet(b, 3000, seed=seed, offset=offset) is None
+    assert b.rate_pa_s == pytest.approx(a.rate_pa_s, abs=1e-3)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10000), small=st.floats(3.0, 20.0), factor=st.floats(1.0, 5.0))
+def test_larger_leak_never_detected_later(seed, small, factor):
+    onset = 100.0
+    t_small = _quiet(Detector(learn_s=60.0), 2500, rate=-small, seed=seed, onset=onset)
+    t_large = _quiet(Detector(learn_s=60.0), 2500, rate=-small * factor, seed=seed, onset=onset)
+    assert t_small is not None and t_large is not None
+    assert t_large <= t_small
+
+
+@pytest.mark.parametrize("bad", ["nan", "quality", "stuck", "range_hi", "range_neg", "temp"])
+def test_bad_data_is_a_sensor_fault_never_a_leak(bad):
+    tr = Trace(seed=6, dt=0.1, orbital_k=0.0)
+    det = Detector(learn_s=60.0)
+    events = run(tr, 120, det)
+    last = det.pressure_pa
+    for i in range(600):
+        t, p, temp = tr.step()
+        q = 0
+        if bad == "nan":
+            p = float("nan")
+        elif bad == "quality":
+            q = 4
+        elif bad == "stuck":
+            p = last
+        elif bad == "jump":   # the reading shifts by 20 kPa at once and stays there
+            p -= 20000.0
+        elif bad == "range_hi":
+            p = 5e7
+        elif bad == "range_neg":
+            p = -1000.0
+        elif bad == "temp":
+            temp = float("nan")
+        ev = det.update(t, p, temp, q)
+        if ev:
+            events.append((t, ev, det.rate_pa_s))
+    names = [e[1] for e in events]
+    assert "sensor_fault" in names
+    assert not set(names) & set(ALARMS)
+    if bad != "jump":
+        assert det.state == "fault" and det.rate_ml_min is None
+    events += run(tr, 30, det)
+    assert events[-1][1] == "cleared" and det.state in ("ok", "learning")
+
+
+def _decay(rate_pa_s, noise, reject=2.0, fault=False):
+    import random
+    rng = random.Random(7)
+    test = DecayTest(reject_pa_s=reject, fill_s=5, stabilise_s=10, test_s=60, vent_s=5)
+    test.start()
+    phases = []
+    i = 0
+    while test.phase != "done":
+        t = i * 0.1
+        p = 300000.0 + rate_pa_s * t + rng.gauss(0, noise)
+        q = 1 if fault and 40 < t < 41 else 0
+        ev = test.update(t, p, 20.0, q)
+        if ev:
+            phases.append(ev)
+        i += 1
+    return test, phases
+
+
+def test_decay_test_pass_fail_inconclusive():
+    good, phases = _decay(-0.2, 5.0)
+    assert phases == ["stabilise", "test", "vent", "done"]
+    assert good.verdict == "PASS"
+    assert good.rate_pa_s == pytest.approx(-0.2, abs=0.1)
+    assert _decay(-5.0, 5.0)[0].verdict == "FAIL"
+    assert _decay(-1.0, 400.0)[0].verdict == "INCONCLUSIVE"
+    faulted, phases = _decay(-0.2, 5.0, fault=True)
+    assert "sensor_fault" in phases and faulted.verdict == "INCONCLUSIVE"
+
+
+def test_calibration_and_tare():
+    assert compliance_from_reference_leak(1.0, -5.0, 0.0) == pytest.approx(1000.0 / 60.0 / 5.0)
+    assert compliance_from_volume(10.0, 300000.0, 297000.0) == pytest.approx(10.0 / 3.0)
+    with pytest.raises(ValueError):
+        compliance_from_volume(10.0, 300000.0, 301000.0)
+    det = Detector(learn_s=30.0)
+    _quiet(det, 600)
+    det.tare(0.0)
+    assert _quiet(det, 600) is None
+    with pytest.raises(ValueError):
+        Detector(no_such=1)
+
+
+def test_threshold_design_matches_pickands_rate():
+    hz = 3.0 / 16 * 2
+    c = threshold_z(1e6, hz)
+    assert 1e6 * hz * c * math.exp(-c * c / 2) / math.sqrt(2 * math.pi) == pytest.approx(1.0, rel=1e-3)
