@@ -58,17 +58,36 @@ class _LazySensor:
         self._spec = spec
         self._bus = bus
         self._driver = None
+        self._last = None
 
     def read(self):
         if self._driver is None:
             self._driver = self._maker(self._spec, self._bus)
+            self._last = None
         try:
+            if hasattr(self._driver, "ready"):
+                return self._read_pipelined()
             return self._driver.read()
         except SensorError:
+            self._last = None
             raise
         except OSError:
             self._driver = None  # the bus failed: set the part up again next time
             raise
+
+    def _read_pipelined(self):
+        """Parts slower than a sample period (a 12-bit DS18B20 takes 750 ms)
+        convert in the background: each read collects a finished conversion
+        and starts the next, and between results gives the last one."""
+        d = self._driver
+        if self._last is None:
+            d.start_conversion()
+            self._last = d.read_result()  # the first result is waited for
+            d.start_conversion()
+        elif d.ready():
+            self._last = d.read_result()
+            d.start_conversion()
+        return self._last
 
 
 def make(spec, bus):

@@ -24,10 +24,11 @@ def firmware_sources():
     return out
 
 
-def stage(board_name, config=None, dest=None, mpy=False):
+def stage(board_name, config=None, dest=None, mpy=True):
     """Copy the files for board_name into a staging folder; return it.
-    mpy=True stages the modules compiled for the board's architecture
-    (see leakrig.mpy) instead of their source."""
+    mpy=True (the default) stages the modules compiled with mpy-cross for
+    the board's architecture (see leakrig.mpy): a board then needs no RAM to
+    compile them; mpy=False stages their source."""
     board_def = boards.load(board_name)
     if dest is None:
         # A folder of its own per deploy: several boards deploy at once in tests.
@@ -37,9 +38,14 @@ def stage(board_name, config=None, dest=None, mpy=False):
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
+    dest.mkdir(parents=True)
     if mpy:
         from .mpy import build
-        shutil.copytree(build(board_name).out_dir, dest)
+        build(board_name, out_root=dest)
+        built = dest / board_name
+        for entry in built.iterdir():
+            shutil.move(str(entry), str(dest / entry.name))
+        built.rmdir()
     else:
         for src, rel in firmware_sources():
             target = dest / rel
@@ -106,7 +112,7 @@ def _other_forms(paths):
     return sorted(out)
 
 
-def deploy(port, board_name, config=None, progress=print, reset=True, mpy=False):
+def deploy(port, board_name, config=None, progress=print, reset=True, mpy=True):
     """Stage, copy, verify, reset. Returns the list of files verified."""
     staged = stage(board_name, config, mpy=mpy)
     try:

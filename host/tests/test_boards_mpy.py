@@ -110,7 +110,7 @@ def test_manifest_and_package_carry_the_firmware_version():
 def test_virtual_board_runs_the_compiled_firmware():
     from board_fixture import start_board
 
-    vb, _ = start_board(mpy=True)
+    vb = start_board(mpy=True)
     try:
         fw = vb.flash_dir / "leakrig_fw"
         assert (fw / "app.mpy").exists() and not (fw / "app.py").exists()

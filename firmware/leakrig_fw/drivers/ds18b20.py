@@ -97,6 +97,13 @@ class DS18B20:
         self._ow.writebyte(_CONVERT_T)
         self._started = time.ticks_ms()
 
+    def ready(self):
+        """True when the conversion started has had its conversion time (or
+        none was started): read_result() will then not wait."""
+        if self._started is None:
+            return True
+        return time.ticks_diff(time.ticks_ms(), self._started) >= _CONVERSION_MS[self.resolution]
+
     def read_result(self):
         """(temperature_c, quality) of the conversion started (or of the
         scratchpad as it is, when none was)."""

@@ -151,6 +151,13 @@ class MAX31865:
         self._write_config(self._base | _ONE_SHOT)
         self._started = time.ticks_ms()
 
+    def ready(self):
+        """True when the conversion started has had its conversion time:
+        read_result() will then not wait."""
+        if self._started is None:
+            return True
+        return time.ticks_diff(time.ticks_ms(), self._started) >= self._conv_ms
+
     def read_result(self):
         """(temperature_c, quality) of the conversion started."""
         elapsed = time.ticks_diff(time.ticks_ms(), self._started)

@@ -11,8 +11,9 @@ def add_parser(sub):
     p.add_argument("--board", required=True, help="board definition name (boards/NAME.json)")
     p.add_argument("--port", required=True, help="serial device or pyserial URL")
     p.add_argument("--config", help="JSON file with board config to write as config.json")
-    p.add_argument("--mpy", action="store_true",
-                   help="deploy the modules compiled with mpy-cross for the board's architecture")
+    p.add_argument("--source", action="store_true",
+                   help="deploy the .py sources instead of modules compiled with mpy-cross "
+                        "for the board's architecture (the default)")
     p.add_argument("--no-reset", action="store_true", help="do not reset the board afterwards")
     return p
 
@@ -27,5 +28,5 @@ def run(args):
                 config = json.load(f)
         except (OSError, ValueError) as exc:
             raise UserError("--config %s: %s" % (args.config, exc))
-    deploy(args.port, args.board, config=config, reset=not args.no_reset, mpy=args.mpy)
+    deploy(args.port, args.board, config=config, reset=not args.no_reset, mpy=not args.source)
     return 0
