@@ -89,14 +89,17 @@ def test_leakrig_sim_prints_port_first_and_ends_clean(sig, tmp_path):
     try:
         port = proc.stdout.readline().strip()
         assert os.path.exists(port), port
-        r = mpremote(port, "exec", "import os; print(os.getpid())")
-        vm_pid = int(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else None
+        r = mpremote(port, "exec", "print(6*7)")
+        assert r.stdout.strip() == "42", r.stderr
+        vm_pids = subprocess.run(["pgrep", "-f", "-P", str(proc.pid), "micropython"],
+                                 capture_output=True, text=True).stdout.split()
+        assert vm_pids, "no VM process under leakrig sim"
         proc.send_signal(sig)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
     assert not os.path.exists(port)
-    if vm_pid:
-        time.sleep(0.1)
-        assert not alive(vm_pid)
+    time.sleep(0.1)
+    for pid in vm_pids:
+        assert not alive(int(pid))
