@@ -56,6 +56,11 @@ def _restore_main(dut):
              "import os\nfor f in ('crash.txt','crash.old','boots.txt','hang_once'):\n"
              "    try:\n        os.remove(f)\n    except OSError:\n        pass\n")
     mpremote(dut.port, "reset")
+    # Leave the board streaming from a fresh boot for the next test.
+    for f in dut.frames(timeout=30):
+        if f.kind == "S":
+            break
+    dut.close()
 
 
 @pytest.fixture

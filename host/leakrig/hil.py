@@ -38,6 +38,9 @@ class DUT:
     def open(self):
         if self.link is None:
             self.link = BoardLink(self.port)
+            # What the board wrote before this test opened the port is not
+            # this test's stream.
+            self.link.ser.reset_input_buffer()
         return self
 
     def close(self):
@@ -156,6 +159,13 @@ class SimRig:
 
     def load_scenario(self, name_or_path, seed=None):
         self.rig.load_scenario(name_or_path, seed=seed)
+        self._loaded = (name_or_path, seed)
+
+    def ensure_scenario(self, name_or_path):
+        """Load the scenario unless it is the one running untouched already
+        (a reload rebuilds the chips under the running firmware)."""
+        if getattr(self, "_loaded", None) != (name_or_path, None):
+            self.load_scenario(name_or_path)
         self.vboard.link_faults = self.rig.link_faults
 
     @property

@@ -62,6 +62,7 @@ def _board_session(request):
     vb.start()
     try:
         deploy(vb.port, board, config={"rate_hz": 10.0}, progress=lambda s: None)
+        vb._rig_loaded = (cfg.getoption("--scenario"), None)
         yield {"port": vb.port, "board": board, "virtual": vb}
     finally:
         vb.stop()
@@ -85,13 +86,15 @@ def rig(_board_session, request):
         r = RealRig()
     else:
         r = SimRig(vb)
-        r.load_scenario(request.config.getoption("--scenario"))
+        r._loaded = getattr(vb, "_rig_loaded", None)
+        r.ensure_scenario(request.config.getoption("--scenario"))
     try:
         yield r
     finally:
         if vb is not None:
             vb.replug()
-            r.load_scenario(request.config.getoption("--scenario"))
+            r.ensure_scenario(request.config.getoption("--scenario"))
+            vb._rig_loaded = r._loaded
 
 
 @pytest.hookimpl(hookwrapper=True)

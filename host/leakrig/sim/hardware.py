@@ -26,6 +26,10 @@ class Watchdog:
         self._fed_sim_us = self.clock.now_us
         self._fed_wall = time.monotonic()
 
+    def hold_wall_clock(self):
+        """Restart the wall-time count (the VM is blocked by the host, not hung)."""
+        self._fed_wall = time.monotonic()
+
     def stop(self):
         """A reset stops the watchdog until the firmware starts it again."""
         self.timeout_ms = None

@@ -241,6 +241,9 @@ class VirtualBoard:
                 view = view[n:]
             except BlockingIOError:
                 # The host is not reading: hold the VM back rather than drop.
+                # A VM held back here is not hung, so the watchdog's wall
+                # clock does not run meanwhile.
+                self.hardware.watchdog.hold_wall_clock()
                 select.select([], [self._outer], [], 0.05)
             except OSError:
                 return
