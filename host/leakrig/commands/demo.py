@@ -10,10 +10,11 @@ from . import add
 
 def add_parser(sub):
     p = add(sub, "demo", "run a simulated rig end to end and summarise the log",
-            "leakrig demo --scenario ms22 --hours 3")
+            "leakrig demo --scenario seep_1ml_min --hours 6")
     p.add_argument("--scenario", default="ms22", help="scenario to simulate (default: ms22)")
     p.add_argument("--board", default="sim", help="board definition (default: sim)")
-    p.add_argument("--hours", type=float, default=3.0, help="rig time to log, hours (default: 3)")
+    p.add_argument("--hours", type=float, default=4.5,
+                   help="rig time to log, hours (default: 4.5: the ms22 puncture comes at 3 h)")
     p.add_argument("--rate", type=float, default=1.0, help="sample rate, Hz (default: 1)")
     p.add_argument("--out", default="out/demo", help="folder for the log and report (default: out/demo)")
     return p
