@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 BOARD   ?= pico
 PORT    ?=
 
-.PHONY: install demo test test-unit test-firmware test-hil bench deploy mpy lint clean
+.PHONY: install demo test fuzz soak hil-sweep bench deploy mpy clean
 
 install: $(STAMP)
 
@@ -20,6 +20,16 @@ demo: install
 
 test: install
 	@$(PY) -m pytest -q host/tests firmware/tests hil_tests
+
+# Longer campaigns than `make test` runs: 20x the fuzz inputs, 10x the config kills.
+fuzz: install
+	@LEAKRIG_FUZZ_BATCHES=400 $(PY) -m pytest -q hil_tests/test_fuzz_commands.py
+
+soak: install
+	@LEAKRIG_CONFIG_KILLS=2000 $(PY) -m pytest -q host/tests/test_config_kills.py hil_tests
+
+hil-sweep: install
+	@$(PY) -m pytest -q -m sweep hil_tests --leakrig-record out/hil-records
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
