@@ -19,7 +19,7 @@ demo: install
 	@$(LEAKRIG) demo
 
 test: install
-	@$(PY) -m pytest -q host/tests firmware/tests hil_tests
+	@$(PY) -m pytest -q -m "not sweep" host/tests firmware/tests hil_tests
 
 # Longer campaigns than `make test` runs: 20x the fuzz inputs, 10x the config kills.
 fuzz: install
