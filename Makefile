@@ -26,7 +26,7 @@ fuzz: install
 	@LEAKRIG_FUZZ_BATCHES=400 $(PY) -m pytest -q hil_tests/test_fuzz_commands.py
 
 soak: install
-	@LEAKRIG_CONFIG_KILLS=2000 $(PY) -m pytest -q host/tests/test_config_kills.py hil_tests
+	@LEAKRIG_CONFIG_KILLS=2000 LEAKRIG_FUZZ_BATCHES=100 $(PY) -m pytest -q -m "not sweep" host/tests/test_config_kills.py hil_tests
 
 hil-sweep: install
 	@$(PY) -m pytest -q -m sweep hil_tests --leakrig-record out/hil-records
