@@ -71,26 +71,54 @@ class FrameReader:
     def feed(self, data, host_utc=None):
         out = []
         now = host_utc if host_utc is not None else time.time()
-        for b in data:
-            if b == 36:  # '$' starts a frame, even in the middle of noise
-                if self._in_frame and self._buf:
-                    self.stats.crc_errors += 1  # a frame cut short by another
+        data = bytes(data)
+        i = 0
+        n = len(data)
+        while i < n:
+            if not self._in_frame:
+                start = data.find(b"$", i)
+                stop = n if start < 0 else start
+                if stop > i:
+                    chunk = data[i:stop]
+                    self.stats.garbage_bytes += len(chunk) - chunk.count(b"\r") - chunk.count(b"\n")
+                if start < 0:
+                    break
                 self._buf = bytearray(b"$")
                 self._in_frame = True
-            elif not self._in_frame:
-                if b not in (10, 13):
-                    self.stats.garbage_bytes += 1
-            elif b == 10:
+                i = start + 1
+                continue
+            # In a frame: it ends at LF, or is cut short by the next '$'.
+            nl = data.find(b"\n", i)
+            dollar = data.find(b"$", i)
+            end = n if nl < 0 else nl
+            if 0 <= dollar < end:
+                self._append(data[i:dollar])
+                if self._in_frame:
+                    self.stats.crc_errors += 1  # a frame cut short by another
+                self._in_frame = False
+                i = dollar
+                continue
+            self._append(data[i:end])
+            if nl < 0:
+                break
+            i = nl + 1
+            if self._in_frame:
                 self._in_frame = False
                 f = self._finish(bytes(self._buf), now)
                 if f is not None:
                     out.append(f)
-            elif len(self._buf) >= MAX_LINE:
-                self.stats.crc_errors += 1
-                self._in_frame = False
-            else:
-                self._buf.append(b)
         return out
+
+    def _append(self, chunk):
+        """Add to the frame being read; an over-long one is dropped."""
+        if not self._in_frame:
+            return
+        if len(self._buf) + len(chunk) > MAX_LINE:
+            self.stats.crc_errors += 1
+            self._in_frame = False
+            self._buf = bytearray()
+            return
+        self._buf += chunk
 
     def _finish(self, line, now):
         try:
