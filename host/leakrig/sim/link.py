@@ -7,27 +7,11 @@ import threading
 
 from .bus import Nack
 
-OP_HELLO = 1
-OP_I2C_WRITE = 2
-OP_I2C_READ = 3
-OP_I2C_SCAN = 4
-OP_SPI_XFER = 5
-OP_PIN_WRITE = 6
-OP_PIN_READ = 7
-OP_OW_RESET = 8
-OP_OW_WRITE = 9
-OP_OW_READ = 10
-OP_OW_WRITE_BIT = 11
-OP_OW_READ_BIT = 12
-OP_TIME_NOW = 13
-OP_SLEEP_UNTIL = 14
-OP_WDT_START = 15
-OP_WDT_FEED = 16
-OP_RESET = 17
-
-ST_OK = 0
-ST_NACK = 1
-ST_ERROR = 2
+# The VM's end of the link defines the protocol numbers; both ends use them.
+from .vm._simlink import (  # noqa: E402
+    OP_HELLO, OP_I2C_WRITE, OP_I2C_READ, OP_I2C_SCAN, OP_SPI_XFER, OP_PIN_WRITE,
+    OP_PIN_READ, OP_OW_RESET, OP_OW_WRITE, OP_OW_READ, OP_OW_WRITE_BIT, OP_OW_READ_BIT,
+    OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, ST_OK, ST_NACK, ST_ERROR)
 
 
 class LinkServer:
