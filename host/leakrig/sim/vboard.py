@@ -245,8 +245,27 @@ class VirtualBoard:
                 # clock does not run meanwhile.
                 self.hardware.watchdog.hold_wall_clock()
                 select.select([], [self._outer], [], 0.05)
+                # Keep the host's keystrokes flowing meanwhile: a ^C from
+                # mpremote must reach a VM that is blocked on its output.
+                self._forward_host_input()
             except OSError:
                 return
+
+    def _forward_host_input(self):
+        if self._outer is None:
+            return
+        try:
+            data = os.read(self._outer, 4096)
+        except (BlockingIOError, OSError):
+            data = None
+        if data:
+            self._pending_in += data
+        if self._pending_in and self._inner is not None:
+            try:
+                n = os.write(self._inner, self._pending_in)
+                del self._pending_in[:n]
+            except (BlockingIOError, OSError):
+                pass
 
     def _track_mode(self, data):
         if _RAW_BANNER in data or b"raw REPL; CTRL-B to exit" in data:
@@ -289,19 +308,8 @@ class VirtualBoard:
                     if data:
                         self._track_mode(data)
                         self._to_host(data)
-                if self._outer is not None and self._outer in ready:
-                    try:
-                        data = os.read(self._outer, 4096)
-                    except (BlockingIOError, OSError):
-                        data = None
-                    if data:
-                        self._pending_in += data
-                if self._pending_in and self._inner is not None:
-                    try:
-                        n = os.write(self._inner, self._pending_in)
-                        del self._pending_in[:n]
-                    except (BlockingIOError, OSError):
-                        pass
+                if self._pending_in or (self._outer is not None and self._outer in ready):
+                    self._forward_host_input()
                 proc = self._proc
                 if proc is not None and proc.poll() is not None:
                     self._drain_inner()
