@@ -31,8 +31,9 @@ def test_streams_1000_samples_without_loss(dut):
 
 
 def test_command_round_trip(dut):
+    dut.samples(3)  # in step with a streaming board first
     link = dut.open().link
-    pong = link.command("ping")
+    pong = link.command("ping", timeout=10)
     assert pong.kind == "R" and pong.fields["pong"] == "1"
     status = link.command("status")
     assert status.kind == "R" and status.fields["state"] == "running"
