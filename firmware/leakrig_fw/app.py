@@ -278,8 +278,10 @@ class App:
         action = args[0]
         if action == "get":
             keys = args[1:] or sorted(config_mod.SCHEMA)
-            self.reply("config", req_id, [(k, self.cfg[k]) for k in keys if k in config_mod.SCHEMA]
-                       if all(k in config_mod.SCHEMA for k in keys) else self._unknown_key(keys))
+            for k in keys:
+                if k not in config_mod.SCHEMA:
+                    raise config_mod.ConfigError("unknown key: " + k)
+            self.reply("config", req_id, [(k, self.cfg[k]) for k in keys])
         elif action == "set":
             key = args[1]
             value = config_mod.coerce(key, " ".join(args[2:]))
@@ -292,11 +294,6 @@ class App:
             self.reply("config", req_id, [(key, value), ("saved", 1)])
         else:
             raise ValueError("config get|set")
-
-    def _unknown_key(self, keys):
-        for k in keys:
-            if k not in config_mod.SCHEMA:
-                raise config_mod.ConfigError("unknown key: " + k)
 
     def cmd_zero(self, args, req_id):
         """Tare: take the current pressure as the zero offset and save it."""
