@@ -162,6 +162,15 @@ def decode(line):
     kind = parts[2]
     if len(kind) != 1 or kind not in KINDS:
         raise FrameError("unknown kind")
+    if "%" not in text:
+        # No escapes: each field splits at its first '='.
+        try:
+            fields = dict(part.split("=", 1) for part in parts[3:])
+        except (ValueError, TypeError):
+            raise FrameError("bad field")
+        if "" in fields:
+            raise FrameError("bad field")
+        return seq, kind, fields
     fields = {}
     for part in parts[3:]:
         eq = part.find("=")

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS link_events (
 );
 """
 
-_SAMPLE_KEYS = {"t", "p", "T", "q", "r", "ur", "st"}
+_SAMPLE_KEYS = frozenset(("t", "p", "T", "q", "r", "ur", "st"))
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _num(text):
@@ -67,6 +68,9 @@ class Store:
             raise ValueError("%s is not a leakrig log: %s" % (path, exc))
         self.commit_interval_s = commit_interval_s
         self._pending = 0
+        self._samples = []
+        self._events = []
+        self.batch_rows = 4096
         self._last_commit = time.monotonic()
         self.run_id = None
         self.boot = 0
@@ -88,27 +92,42 @@ class Store:
 
     def add_frame(self, f):
         """Store a sample or event frame; others are ignored. Duplicates (a
-        resent frame already held) are skipped."""
-        if f.kind == "H":
-            self.on_hello(f)
-        elif f.kind == "S":
+        resent frame already held) are skipped. Rows are held in memory and
+        written with one executemany per batch, in the same transaction as
+        before: a kill -9 loses the uncommitted batch either way."""
+        kind = f.kind
+        if kind == "S":
             fl = f.fields
-            extra = {k: v for k, v in fl.items() if k not in _SAMPLE_KEYS}
-            self.db.execute(
-                "INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.run_id, self.boot, f.seq, _num(fl.get("t")) or 0.0, f.host_utc,
-                 _num(fl.get("p")), _num(fl.get("T")), int(_num(fl.get("q")) or 0),
-                 _num(fl.get("r")), _num(fl.get("ur")), fl.get("st"),
-                 json.dumps(extra) if extra else None))
-        elif f.kind == "E":
-            self.db.execute(
-                "INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?,?)",
+            get = fl.get
+            extra = None
+            if len(fl) > len(_SAMPLE_KEYS) or not fl.keys() <= _SAMPLE_KEYS:
+                extra = {k: v for k, v in fl.items() if k not in _SAMPLE_KEYS}
+                extra = _dumps(extra) if extra else None
+            self._samples.append(
+                (self.run_id, self.boot, f.seq, _num(get("t")) or 0.0, f.host_utc,
+                 _num(get("p")), _num(get("T")), int(_num(get("q")) or 0),
+                 _num(get("r")), _num(get("ur")), get("st"), extra))
+        elif kind == "E":
+            self._events.append(
                 (self.run_id, self.boot, f.seq, _num(f.fields.get("t")), f.host_utc,
-                 f.fields.get("ev", "?"), json.dumps(f.fields)))
+                 f.fields.get("ev", "?"), _dumps(f.fields)))
+        elif kind == "H":
+            self.on_hello(f)
+            return
         else:
             return
         self._pending += 1
         self.maybe_commit()
+
+    def flush(self):
+        """Write the rows held in memory into the open transaction."""
+        if self._samples:
+            self.db.executemany("INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                self._samples)
+            self._samples = []
+        if self._events:
+            self.db.executemany("INSERT OR IGNORE INTO events VALUES (?,?,?,?,?,?,?)", self._events)
+            self._events = []
 
     def link_event(self, kind, detail=None, host_utc=None):
         self.db.execute("INSERT INTO link_events VALUES (?,?,?,?)",
@@ -117,8 +136,11 @@ class Store:
     def maybe_commit(self):
         if time.monotonic() - self._last_commit >= self.commit_interval_s:
             self.commit()
+        elif len(self._samples) + len(self._events) >= self.batch_rows:
+            self.flush()
 
     def commit(self):
+        self.flush()
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
         self._pending = 0
@@ -131,6 +153,7 @@ class Store:
 
     def close(self):
         try:
+            self.flush()
             self.db.execute("COMMIT")
         except sqlite3.OperationalError:
             pass
