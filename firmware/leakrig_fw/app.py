@@ -86,6 +86,8 @@ class Commands:
                     out.append(bytes(self.buf))
                 self.buf = bytearray()
                 self.overflow = False
+            elif b < 32 and b != 9:
+                pass  # control bytes (a stray ^B or ^D from a REPL tool, NULs) are not text
             elif len(self.buf) >= _MAX_LINE:
                 self.overflow = True
             else:
@@ -214,6 +216,9 @@ class App:
             self.error("too_long", "line longer than %d bytes" % _MAX_LINE)
             return
         req_id = None
+        start = line.rfind(b"$")
+        if start > 0:
+            line = line[start:]  # noise before a frame does not cost the command
         try:
             text = line.decode().strip()
         except UnicodeError:

@@ -100,3 +100,28 @@ def test_invalid_utf8_input_gives_printable_error_frame():
     for b in data:
         assert b in (10, 13) or 32 <= b < 127, data
     assert len(_frames(out)) == 2
+
+
+def test_noise_before_a_command_does_not_cost_it():
+    # mpremote leaves "\r\x02" behind when it lets go of a board; line noise
+    # can put anything before a frame. The frame's request id still comes back.
+    app, out = _app()
+    ping = frame.encode(7, "C", [("cmd", "ping")]).strip()
+    app.handle(b"garbage" + ping)
+    app.handle(b"\x02" + ping)
+    got = _frames(out)
+    assert [(k, f.get("id")) for _, k, f in got] == [("R", "7"), ("R", "7")], got
+
+
+def test_control_bytes_are_dropped_from_command_lines():
+    from leakrig_fw.app import Commands
+    ping = frame.encode(5, "C", [("cmd", "ping")])
+    with open("_cmd_input.bin", "wb") as f:
+        f.write(b"\r\x02" + ping + b"\x00st\x04atus\n")
+    try:
+        with open("_cmd_input.bin", "rb") as f:
+            lines = Commands(f).lines()
+    finally:
+        import os
+        os.remove("_cmd_input.bin")
+    assert lines == [ping.strip(), b"status"], lines

@@ -8,27 +8,33 @@ from .clock import SimClock
 
 
 class Watchdog:
-    """Expires when not fed within its timeout of simulated time, or of wall
-    time (a loop that hangs without sleeping never advances lockstep time)."""
+    """Expires when not fed within its timeout of simulated time, or of the
+    VM's own CPU time: a loop that hangs without sleeping never advances
+    lockstep time, but it does burn CPU. A VM that is idle (at the REPL,
+    waiting on the host to read its output, or not scheduled on a busy
+    machine) burns none, so it is not taken for hung.
 
-    def __init__(self, clock):
+    cpu_clock returns the VM's CPU seconds (the virtual board supplies it);
+    it is read only by expired(), which the board polls, never per feed."""
+
+    def __init__(self, clock, cpu_clock=None):
         self.clock = clock
+        self.cpu_clock = cpu_clock or time.process_time
         self.timeout_ms = None
         self._fed_sim_us = 0
-        self._fed_wall = 0.0
+        self._fed_cpu = 0.0
+        self._fed = False
         self.expiries = 0
 
     def start(self, timeout_ms):
         self.timeout_ms = timeout_ms
-        self.feed()
+        self._fed_sim_us = self.clock.now_us
+        self._fed_cpu = self.cpu_clock()
+        self._fed = False
 
     def feed(self):
         self._fed_sim_us = self.clock.now_us
-        self._fed_wall = time.monotonic()
-
-    def hold_wall_clock(self):
-        """Restart the wall-time count (the VM is blocked by the host, not hung)."""
-        self._fed_wall = time.monotonic()
+        self._fed = True  # the CPU time is taken at the next expired()
 
     def stop(self):
         """A reset stops the watchdog until the firmware starts it again."""
@@ -37,9 +43,13 @@ class Watchdog:
     def expired(self):
         if self.timeout_ms is None:
             return False
+        cpu = self.cpu_clock()
+        if self._fed:
+            self._fed = False
+            self._fed_cpu = cpu
         sim_late = self.clock.now_us - self._fed_sim_us > self.timeout_ms * 1000
-        wall_late = time.monotonic() - self._fed_wall > self.timeout_ms / 1000
-        return sim_late or wall_late
+        cpu_late = cpu - self._fed_cpu > self.timeout_ms / 1000
+        return sim_late or cpu_late
 
 
 class SimHardware:

@@ -26,25 +26,21 @@ from .vmenv import RESET_EXIT_CODE, vm_command, vm_environment
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 _FRIENDLY_PROMPT = b"\r\n>>> "
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_INTERRUPT_WAIT_S = 0.25  # a VM that makes no simulator call this long gets the ^C directly
 
 
-def _set_raw(fd, interrupt=False):
-    """No echo, no line editing, no output translation. With interrupt, ^C
-    (and only ^C) raises SIGINT in the VM, as a board's USB console turns it
-    into KeyboardInterrupt; ^\\ and ^Z mean nothing on a board, so they are
-    off."""
+def _set_raw(fd):
+    """No echo, no line editing, no output translation, no signals: a ^C from
+    the host is handled by the board (see VirtualBoard._forward_host_input),
+    and ^\\ and ^Z mean nothing on a board."""
     attrs = termios.tcgetattr(fd)
     attrs[0] &= ~(termios.ICRNL | termios.IXON | termios.IXOFF | termios.INLCR | termios.IGNCR | termios.ISTRIP)
     attrs[1] &= ~termios.OPOST
     attrs[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
-    if interrupt:
-        attrs[3] |= termios.ISIG
     cc = attrs[6]
     cc[termios.VMIN] = 1
     cc[termios.VTIME] = 0
-    cc[termios.VQUIT] = 0
-    cc[termios.VSUSP] = 0
-    cc[termios.VINTR] = 3
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
 
 
@@ -73,9 +69,13 @@ class VirtualBoard:
         self._plugged = True
         self._lock = threading.RLock()
         self._pending_in = bytearray()
+        self._interrupt_at = None  # when a ^C was passed on and not yet taken
+        self._interrupt_cpu = 0.0
+        self._resets_seen = 0
         self._thread = None
         self.unplug_until_s = None  # simulated time at which a timed unplug ends
         self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"))
+        self.hardware.watchdog.cpu_clock = self._vm_cpu_s
 
     # --- lifecycle --------------------------------------------------------
     def start(self):
@@ -152,7 +152,7 @@ class VirtualBoard:
     # --- the VM -----------------------------------------------------------
     def _start_vm(self, boot):
         master, slave = pty.openpty()
-        _set_raw(slave, interrupt=True)
+        _set_raw(slave)
         env = vm_environment(self.server.path, flash_dir=self.flash_dir)
 
         def become_tty_owner():
@@ -171,6 +171,18 @@ class VirtualBoard:
         self._raw = False
         self.boots += 1
         self.hardware.watchdog.stop()
+
+    def _vm_cpu_s(self):
+        """CPU seconds the VM process has used (the watchdog's hang clock)."""
+        proc = self._proc
+        if proc is None:
+            return 0.0
+        try:
+            with open("/proc/%d/stat" % proc.pid, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def _kill_vm(self):
         proc = self._proc
@@ -205,6 +217,7 @@ class VirtualBoard:
         self._to_host(_RAW_BANNER)
 
     def _on_vm_exit(self, code):
+        self._resets_seen = self.hardware.resets_requested
         self._kill_vm()
         if code == RESET_EXIT_CODE:
             self._start_vm(boot=True)  # hard reset: a board prints nothing
@@ -241,9 +254,6 @@ class VirtualBoard:
                 view = view[n:]
             except BlockingIOError:
                 # The host is not reading: hold the VM back rather than drop.
-                # A VM held back here is not hung, so the watchdog's wall
-                # clock does not run meanwhile.
-                self.hardware.watchdog.hold_wall_clock()
                 select.select([], [self._outer], [], 0.05)
                 # Keep the host's keystrokes flowing meanwhile: a ^C from
                 # mpremote must reach a VM that is blocked on its output.
@@ -252,19 +262,63 @@ class VirtualBoard:
                 return
 
     def _forward_host_input(self):
-        if self._outer is None:
-            return
-        try:
-            data = os.read(self._outer, 4096)
-        except (BlockingIOError, OSError):
-            data = None
-        if data:
-            self._pending_in += data
-        if self._pending_in and self._inner is not None:
+        """Pass the host's bytes to the VM. A ^C does not go through as a
+        byte: on a board it is turned into a KeyboardInterrupt raised between
+        two bytecodes. Here the VM raises it when it next calls the simulator
+        (every firmware cycle does). A VM that makes no call gets the byte
+        when it is idle (the REPL reads it) or a SIGINT when it is burning
+        CPU (a hung loop). What follows the ^C waits until the
+        VM has taken it, so the firmware never reads mpremote's next bytes as
+        a command."""
+        if self._outer is not None:
             try:
-                n = os.write(self._inner, self._pending_in)
-                del self._pending_in[:n]
+                data = os.read(self._outer, 4096)
             except (BlockingIOError, OSError):
+                data = None
+            if data:
+                self._pending_in += data
+        if self._interrupt_at is not None:
+            if self.server.interrupt_pending():
+                if time.monotonic() - self._interrupt_at < _INTERRUPT_WAIT_S:
+                    return
+                if not self.server.take_interrupt():
+                    return  # the VM is in a call; it takes the ^C on the next
+                if self._vm_cpu_s() - self._interrupt_cpu > _INTERRUPT_WAIT_S / 2:
+                    self._signal_vm()  # busy without calling out: a hung loop
+                else:
+                    self._pending_in[:0] = b"\x03"  # idle: the REPL reads it
+                    self._interrupt_at = None
+                    self._write_plain(len(self._pending_in))
+                    return
+            self._interrupt_at = None
+        while self._pending_in and self._inner is not None:
+            i = self._pending_in.find(b"\x03")
+            n_plain = len(self._pending_in) if i < 0 else i
+            if n_plain:
+                if not self._write_plain(n_plain):
+                    return
+                continue
+            del self._pending_in[:1]
+            self.server.interrupt()
+            self._interrupt_at = time.monotonic()
+            self._interrupt_cpu = self._vm_cpu_s()
+            return
+
+    def _write_plain(self, n_bytes):
+        """Write the first n_bytes held for the VM; True when all went."""
+        try:
+            n = os.write(self._inner, self._pending_in[:n_bytes])
+        except (BlockingIOError, OSError):
+            return False
+        del self._pending_in[:n]
+        return n == n_bytes
+
+    def _signal_vm(self):
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGINT)
+            except OSError:
                 pass
 
     def _track_mode(self, data):
@@ -308,12 +362,20 @@ class VirtualBoard:
                     if data:
                         self._track_mode(data)
                         self._to_host(data)
-                if self._pending_in or (self._outer is not None and self._outer in ready):
+                if (self._pending_in or self._interrupt_at is not None
+                        or (self._outer is not None and self._outer in ready)):
                     self._forward_host_input()
                 proc = self._proc
                 if proc is not None and proc.poll() is not None:
                     self._drain_inner()
                     self._on_vm_exit(proc.returncode)
+                elif self.hardware.resets_requested != self._resets_seen:
+                    # machine.reset(): a board restarts at once, whatever the
+                    # VM would do after sys.exit (under -i it would stay up).
+                    self._drain_inner()
+                    self._resets_seen = self.hardware.resets_requested
+                    self._kill_vm()
+                    self._start_vm(boot=True)
                 elif self.hardware.watchdog.expired():
                     self.watchdog_resets += 1
                     self._kill_vm()
