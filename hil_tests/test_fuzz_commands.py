@@ -66,8 +66,8 @@ def _fuzz(dut, batch):
 
 def test_fuzz_command_parser(dut, record):
     link = dut.open().link
+    dut.samples(5)  # streaming: any reset from before this test is over
     boots_at_start = dut.virtual.boots if dut.virtual else None
-    dut.samples(5)
     _fuzz(dut)
     stats = link.stats
     record("fuzz_inputs", SENT["inputs"], "lines", low=BATCH * BATCHES)
