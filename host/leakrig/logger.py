@@ -4,7 +4,7 @@ port is reopened, and the store commits in batches."""
 import time
 
 from .errors import LinkError
-from .link import BoardLink
+from .link import BoardLink, frame
 from .store import Store
 
 
@@ -23,6 +23,31 @@ class Logger:
         self.link.reader.on_gap = self._on_gap
         self.first_t = None
         self.last_t = None
+        self.resumed_from = None
+        if resend:
+            self._resume()
+
+    def _resume(self):
+        """A logger restarted on the same store and port (after a crash, a
+        kill, a reboot of the host) asks the board for what it missed while
+        down: if the board has not restarted since the last stored frame,
+        the frames after it are a gap like any other, backfilled from the
+        ring buffer as far as it reaches."""
+        last = self.store.last_position(self.port)
+        if last is None:
+            return
+        last_seq, last_t = last
+        try:
+            reply = self.link.command("status", timeout=5.0)
+            seq_now = int(reply.fields["seq"])
+            t_now = float(reply.fields["t"])
+        except (LinkError, KeyError, ValueError):
+            return
+        if reply.kind != frame.KIND_REPLY or t_now < last_t or frame.seq_gap(last_seq, seq_now) < 0:
+            return  # the board restarted since: nothing of this boot to ask for
+        self.link.reader.last_seq = last_seq
+        self.resumed_from = last_seq
+        self.store.link_event("resume", "after %d" % last_seq)
 
     def _on_gap(self, first, count):
         self.store.link_event("gap", "%d+%d" % (first, count))

@@ -84,6 +84,22 @@ class Store:
         self.commit()
         return self.run_id
 
+    def last_position(self, port):
+        """(seq, t_s) of the last frame stored by the latest earlier run on
+        `port`, or None: where a restarted logger picks up."""
+        row = self.db.execute("SELECT max(id) FROM runs WHERE port=? AND id<?",
+                              (port, self.run_id or 1 << 62)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        run = row[0]
+        best = None
+        for table in ("samples", "events"):
+            r = self.db.execute("SELECT boot, seq, t_s FROM %s WHERE run_id=? "
+                                "ORDER BY boot DESC, seq DESC LIMIT 1" % table, (run,)).fetchone()
+            if r is not None and r[2] is not None and (best is None or (r[0], r[1]) > best[:2]):
+                best = r
+        return None if best is None else (best[1], best[2])
+
     def on_hello(self, f):
         self.boot += 1
         self.db.execute("UPDATE runs SET board=?, firmware=? WHERE id=?",
