@@ -8,7 +8,7 @@ def add_parser(sub):
     p = add(sub, "log", "log a board's telemetry to SQLite (checks CRCs, reports and backfills gaps)",
             "leakrig log --port /dev/ttyACM0 --out run.sqlite --name soak-1 --duration 3600")
     p.add_argument("--port", required=True, help="serial device or pyserial URL (rfc2217://host:port)")
-    p.add_argument("--out", required=True, help="SQLite file (created or appended to)")
+    p.add_argument("--out", required=True, help="SQLite file (created or appended to; logging again to the same file and port asks the board for frames missed in between)")
     p.add_argument("--name", help="run name")
     p.add_argument("--notes", help="free-text notes stored with the run")
     p.add_argument("--samples", type=int, help="stop after this many samples")
