@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 BOARD   ?= pico
 PORT    ?=
 
-.PHONY: install demo test fuzz soak hil-sweep bench deploy mpy clean
+.PHONY: install demo test fuzz soak breaks hil-sweep bench deploy mpy clean
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ fuzz: install
 
 soak: install
 	@LEAKRIG_CONFIG_KILLS=2000 LEAKRIG_FUZZ_BATCHES=100 $(PY) -m pytest -q -m "not sweep" host/tests/test_config_kills.py hil_tests
+
+breaks: install
+	@$(PY) scripts/break_guarantees.py
 
 hil-sweep: install
 	@$(PY) -m pytest -q -m sweep hil_tests --leakrig-record out/hil-records

@@ -86,6 +86,11 @@ class Commands:
                     out.append(bytes(self.buf))
                 self.buf = bytearray()
                 self.overflow = False
+            elif b == 3:
+                # ^C: a console that does not turn it into an interrupt by
+                # itself hands it over as a byte; it means the same.
+                self.buf = bytearray()
+                raise KeyboardInterrupt
             elif b < 32 and b != 9:
                 pass  # control bytes (a stray ^B or ^D from a REPL tool, NULs) are not text
             elif len(self.buf) >= _MAX_LINE:

@@ -125,3 +125,22 @@ def test_control_bytes_are_dropped_from_command_lines():
         import os
         os.remove("_cmd_input.bin")
     assert lines == [ping.strip(), b"status"], lines
+
+
+def test_ctrl_c_byte_interrupts_like_a_console():
+    from leakrig_fw.app import Commands
+    with open("_cmd_input.bin", "wb") as f:
+        f.write(b"status\n\r\x03\r\x01")
+    try:
+        with open("_cmd_input.bin", "rb") as f:
+            c = Commands(f)
+            try:
+                c.lines()
+            except KeyboardInterrupt:
+                rest = f.read()
+            else:
+                rest = None
+    finally:
+        import os
+        os.remove("_cmd_input.bin")
+    assert rest == b"\r\x01", rest  # what follows the ^C is left for the REPL

@@ -11,8 +11,7 @@ from .bus import Nack
 from .vm._simlink import (  # noqa: E402
     OP_HELLO, OP_I2C_WRITE, OP_I2C_READ, OP_I2C_SCAN, OP_SPI_XFER, OP_PIN_WRITE,
     OP_PIN_READ, OP_OW_RESET, OP_OW_WRITE, OP_OW_READ, OP_OW_WRITE_BIT, OP_OW_READ_BIT,
-    OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, ST_OK, ST_NACK, ST_ERROR,
-    ST_INTERRUPT)
+    OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, ST_OK, ST_NACK, ST_ERROR)
 
 
 class LinkServer:
@@ -25,8 +24,6 @@ class LinkServer:
         self.on_request = on_request  # called with the op before it is served
         self.requests = 0
         self._lock = threading.Lock()
-        self._interrupt = False  # a ^C from the host, not yet taken by the VM
-        self._in_call = False    # a request is being served (the VM waits on it)
         if os.path.exists(path):
             os.unlink(path)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -48,25 +45,6 @@ class LinkServer:
         except OSError:
             pass
 
-    def interrupt(self):
-        """A ^C from the host: the VM's next request is answered with an
-        interrupt instead of being served."""
-        with self._lock:
-            self._interrupt = True
-
-    def interrupt_pending(self):
-        return self._interrupt
-
-    def take_interrupt(self):
-        """Withdraw a pending interrupt that the VM has not taken, unless the
-        VM is waiting on a request now (it will take it on the next one).
-        True when it was withdrawn: the caller then signals the VM."""
-        with self._lock:
-            if self._interrupt and not self._in_call:
-                self._interrupt = False
-                return True
-            return False
-
     def _accept_loop(self):
         while not self._closed:
             try:
@@ -86,19 +64,9 @@ class LinkServer:
                 payload = rfile.read(n) if n else b""
                 with self._lock:
                     self.requests += 1
-                    if self._interrupt and op != OP_HELLO:
-                        # The VM raises KeyboardInterrupt on this reply: a
-                        # safe point, as a board's scheduled ^C is.
-                        self._interrupt = False
-                        status, body = ST_INTERRUPT, b""
-                    else:
-                        if self.on_request:
-                            self.on_request(op)
-                        self._in_call = True
-                        try:
-                            status, body = self._dispatch(op, payload)
-                        finally:
-                            self._in_call = False
+                    if self.on_request:
+                        self.on_request(op)
+                    status, body = self._dispatch(op, payload)
                 conn.sendall(struct.pack("<BH", status, len(body)) + body)
         except OSError:
             return

@@ -27,7 +27,7 @@ _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 _FRIENDLY_PROMPT = b"\r\n>>> "
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
-_INTERRUPT_WAIT_S = 0.25  # a VM that makes no simulator call this long gets the ^C directly
+_INTERRUPT_WAIT_S = 0.5  # a VM busy and silent this long after a ^C gets a SIGINT
 
 
 def _set_raw(fd):
@@ -69,8 +69,9 @@ class VirtualBoard:
         self._plugged = True
         self._lock = threading.RLock()
         self._pending_in = bytearray()
-        self._interrupt_at = None  # when a ^C was passed on and not yet taken
+        self._interrupt_at = None  # when the host last sent a ^C (see _check_interrupt)
         self._interrupt_cpu = 0.0
+        self._output_since_interrupt = False
         self._resets_seen = 0
         self._thread = None
         self.unplug_until_s = None  # simulated time at which a timed unplug ends
@@ -242,6 +243,7 @@ class VirtualBoard:
         self.unplug()
 
     def _to_host(self, data):
+        self._output_since_interrupt = True
         self._follow_link_schedule()
         if self.link_faults is not None and not self._raw:
             data = self.link_faults.apply(data)
@@ -262,56 +264,45 @@ class VirtualBoard:
                 return
 
     def _forward_host_input(self):
-        """Pass the host's bytes to the VM. A ^C does not go through as a
-        byte: on a board it is turned into a KeyboardInterrupt raised between
-        two bytecodes. Here the VM raises it when it next calls the simulator
-        (every firmware cycle does). A VM that makes no call gets the byte
-        when it is idle (the REPL reads it) or a SIGINT when it is burning
-        CPU (a hung loop). What follows the ^C waits until the
-        VM has taken it, so the firmware never reads mpremote's next bytes as
-        a command."""
+        """Pass the host's bytes to the VM as they come, ^C included: the
+        VM's terminal sends no signals. The unix port used here raises a
+        SIGINT's KeyboardInterrupt at once, even inside gc.collect(), which
+        leaves the heap locked and kills the VM; a board raises it between
+        two bytecodes. So the ^C goes in as a byte: the REPL reads it as
+        ^C, and the firmware's command reader raises KeyboardInterrupt on it
+        (a safe point). Only a VM that reads nothing (a hung loop) gets a
+        SIGINT, from the pump (_check_interrupt)."""
         if self._outer is not None:
             try:
                 data = os.read(self._outer, 4096)
             except (BlockingIOError, OSError):
                 data = None
             if data:
+                if b"\x03" in data and self._interrupt_at is None:
+                    self._interrupt_at = time.monotonic()
+                    self._interrupt_cpu = self._vm_cpu_s()
+                    self._output_since_interrupt = False
                 self._pending_in += data
-        if self._interrupt_at is not None:
-            if self.server.interrupt_pending():
-                if time.monotonic() - self._interrupt_at < _INTERRUPT_WAIT_S:
-                    return
-                if not self.server.take_interrupt():
-                    return  # the VM is in a call; it takes the ^C on the next
-                if self._vm_cpu_s() - self._interrupt_cpu > _INTERRUPT_WAIT_S / 2:
-                    self._signal_vm()  # busy without calling out: a hung loop
-                else:
-                    self._pending_in[:0] = b"\x03"  # idle: the REPL reads it
-                    self._interrupt_at = None
-                    self._write_plain(len(self._pending_in))
-                    return
-            self._interrupt_at = None
-        while self._pending_in and self._inner is not None:
-            i = self._pending_in.find(b"\x03")
-            n_plain = len(self._pending_in) if i < 0 else i
-            if n_plain:
-                if not self._write_plain(n_plain):
-                    return
-                continue
-            del self._pending_in[:1]
-            self.server.interrupt()
-            self._interrupt_at = time.monotonic()
-            self._interrupt_cpu = self._vm_cpu_s()
-            return
+        if self._pending_in and self._inner is not None:
+            try:
+                n = os.write(self._inner, self._pending_in)
+                del self._pending_in[:n]
+            except (BlockingIOError, OSError):
+                pass
 
-    def _write_plain(self, n_bytes):
-        """Write the first n_bytes held for the VM; True when all went."""
-        try:
-            n = os.write(self._inner, self._pending_in[:n_bytes])
-        except (BlockingIOError, OSError):
-            return False
-        del self._pending_in[:n]
-        return n == n_bytes
+    def _check_interrupt(self):
+        """A ^C that the VM has not answered within _INTERRUPT_WAIT_S while
+        burning CPU without a word of output: it is stuck in a loop that
+        reads no input, and gets the ^C as SIGINT, as a board would."""
+        if self._interrupt_at is None:
+            return
+        waited = time.monotonic() - self._interrupt_at
+        if waited < _INTERRUPT_WAIT_S:
+            return
+        busy = self._vm_cpu_s() - self._interrupt_cpu > 0.8 * waited
+        if busy and not self._output_since_interrupt:
+            self._signal_vm()
+        self._interrupt_at = None
 
     def _signal_vm(self):
         proc = self._proc
@@ -362,9 +353,9 @@ class VirtualBoard:
                     if data:
                         self._track_mode(data)
                         self._to_host(data)
-                if (self._pending_in or self._interrupt_at is not None
-                        or (self._outer is not None and self._outer in ready)):
+                if self._pending_in or (self._outer is not None and self._outer in ready):
                     self._forward_host_input()
+                self._check_interrupt()
                 proc = self._proc
                 if proc is not None and proc.poll() is not None:
                     self._drain_inner()

@@ -27,7 +27,6 @@ OP_RESET = 17
 ST_OK = 0
 ST_NACK = 1
 ST_ERROR = 2
-ST_INTERRUPT = 3  # the host sent ^C: raise KeyboardInterrupt here
 
 _sock = None
 _hdr = bytearray(3)
@@ -70,8 +69,6 @@ def call(op, payload):
     hdr = _recv_exact(3)
     status, n = struct.unpack("<BH", hdr)
     body = _recv_exact(n) if n else b""
-    if status == ST_INTERRUPT:
-        raise KeyboardInterrupt
     if status == ST_NACK:
         raise OSError(19, "ENODEV")  # what a NACKed address gives on a board
     if status != ST_OK:
