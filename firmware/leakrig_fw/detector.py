@@ -328,7 +328,11 @@ class Detector:
         step = t - self._t_last
         self._t_last = t
         if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
+            # a gap, or a lower sample rate: restart the windows and take the
+            # nominal step afresh from the next sample (kept, a rate lowered
+            # more than gap_factor times would look like a gap at every step)
             self._restart_windows()
+            self._dt = 0.0
             return
         if self._dt == 0.0:
             self._dt = step
