@@ -160,13 +160,15 @@ class SimRig:
     def load_scenario(self, name_or_path, seed=None):
         self.rig.load_scenario(name_or_path, seed=seed)
         self._loaded = (name_or_path, seed)
+        self.vboard.link_faults = self.rig.link_faults
 
     def ensure_scenario(self, name_or_path):
         """Load the scenario unless it is the one running untouched already
         (a reload rebuilds the chips under the running firmware)."""
         if getattr(self, "_loaded", None) != (name_or_path, None):
             self.load_scenario(name_or_path)
-        self.vboard.link_faults = self.rig.link_faults
+        else:
+            self.vboard.link_faults = self.rig.link_faults
 
     @property
     def scenario(self):
