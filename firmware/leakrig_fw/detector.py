@@ -548,6 +548,20 @@ class Detector:
         if learning and self._learn_t >= self.cfg["learn_s"]:
             self._end_learning(dt)
             learning = False
+            # this sample's z were computed without the learned inflation:
+            # apply it before the first leak decision
+            zmax = 0.0
+            wmax = -1
+            for w in range(_N_WIN):
+                if cnt < self._win[w]:
+                    continue
+                self._sig[w] *= self._infl[w]
+                z = -self._slope[w] / self._sig[w]
+                self._z[w] = z
+                if z > zmax:
+                    zmax = z
+                    wmax = w
+            self.z = zmax
         # a reading that has not moved for a few samples may be a sensor
         # sticking; hold leak decisions until it moves or is declared stuck
         hold = self._same >= 3
