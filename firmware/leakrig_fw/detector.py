@@ -328,7 +328,11 @@ class Detector:
         step = t - self._t_last
         self._t_last = t
         if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
+            # a gap, or a lower sample rate: restart the windows and take the
+            # nominal step afresh from the next sample (kept, a rate lowered
+            # more than gap_factor times would look like a gap at every step)
             self._restart_windows()
+            self._dt = 0.0
             return
         if self._dt == 0.0:
             self._dt = step
@@ -544,6 +548,20 @@ class Detector:
         if learning and self._learn_t >= self.cfg["learn_s"]:
             self._end_learning(dt)
             learning = False
+            # this sample's z were computed without the learned inflation:
+            # apply it before the first leak decision
+            zmax = 0.0
+            wmax = -1
+            for w in range(_N_WIN):
+                if cnt < self._win[w]:
+                    continue
+                self._sig[w] *= self._infl[w]
+                z = -self._slope[w] / self._sig[w]
+                self._z[w] = z
+                if z > zmax:
+                    zmax = z
+                    wmax = w
+            self.z = zmax
         # a reading that has not moved for a few samples may be a sensor
         # sticking; hold leak decisions until it moves or is declared stuck
         hold = self._same >= 3

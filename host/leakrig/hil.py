@@ -33,6 +33,7 @@ class DUT:
         self.link = None
         self.board_time_s = None
         self._restore = {}
+        self._unread = []
 
     # -- connection --------------------------------------------------------
     def open(self):
@@ -44,6 +45,7 @@ class DUT:
         return self
 
     def close(self):
+        self._unread = []
         if self.link is not None:
             self.link.close()
             self.link = None
@@ -77,17 +79,30 @@ class DUT:
 
     # -- telemetry ---------------------------------------------------------
     def frames(self, timeout=60.0):
-        """Frames as they arrive, until `timeout` seconds of host time pass."""
+        """Frames as they arrive, until `timeout` seconds of host time pass.
+        Frames read but not taken (a caller that stops at one frame, as
+        wait_event does) are handed out first by the next call."""
         link = self.open().link
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for f in link.read_frames():
+        while True:
+            while self._unread:
+                f = self._unread.pop(0)
                 if f.kind == "S":
                     try:
                         self.board_time_s = float(f.fields["t"])
                     except (KeyError, ValueError):
                         pass
                 yield f
+            if time.monotonic() >= deadline:
+                return
+            self._unread = link.read_frames()
+
+    def discard(self):
+        """Forget the frames read but not yet handed out (including those kept
+        while a command waited for its reply)."""
+        self._unread = []
+        if self.link is not None:
+            self.link.backlog = []
 
     def samples(self, n, timeout=120.0):
         out = []
@@ -160,13 +175,15 @@ class SimRig:
     def load_scenario(self, name_or_path, seed=None):
         self.rig.load_scenario(name_or_path, seed=seed)
         self._loaded = (name_or_path, seed)
+        self.vboard.link_faults = self.rig.link_faults
 
     def ensure_scenario(self, name_or_path):
         """Load the scenario unless it is the one running untouched already
         (a reload rebuilds the chips under the running firmware)."""
         if getattr(self, "_loaded", None) != (name_or_path, None):
             self.load_scenario(name_or_path)
-        self.vboard.link_faults = self.rig.link_faults
+        else:
+            self.vboard.link_faults = self.rig.link_faults
 
     @property
     def scenario(self):
