@@ -51,9 +51,6 @@ _out = bytearray(1024)  # queued request frames, then the round trip's own
 _out_mv = memoryview(_out)
 _n = 0                  # bytes queued in _out
 _sleep_at = -1          # offset of a posted sleep that is the last frame queued
-_hdr = bytearray(3)
-_hdr_mv = memoryview(_hdr)
-_tbuf = bytearray(8)
 
 
 def _connect():
@@ -147,33 +144,36 @@ def _read_into(mv):
 
 
 def _round_trip(op, payload):
-    """Send the queued frames and this request; read the reply header and
-    any time update; return (status, body length)."""
+    """Send the queued frames and this request; read the reply, in one
+    recv as a rule (the simulator writes each reply at once). Return
+    (status, reply bytes, offset of the body in them, body length)."""
     if _sock is None and op != OP_HELLO:
         _connect()
     _queue(op, payload)
     try:
         _write()
-        _read_into(_hdr_mv)
-        status = _hdr[0]
-        n = _hdr[1] | (_hdr[2] << 8)
-        if status & ST_TIME:
-            _read_into(memoryview(_tbuf))
-            _set_now(_tbuf, 0)
-            status &= 0x7F
-            n -= 8
+        data = _sock.recv(64)
+        while len(data) < 3:
+            more = _sock.recv(64)
+            if not more:
+                raise OSError("simulator link closed")
+            data += more
+        status = data[0]
+        n = data[1] | (data[2] << 8)
+        if len(data) < 3 + n:
+            rest = bytearray(3 + n - len(data))
+            _read_into(memoryview(rest))
+            data += rest
     except BaseException:
         _drop()
         raise
-    return status, n
-
-
-def _read_body(mv):
-    try:
-        _read_into(mv)
-    except BaseException:
-        _drop()
-        raise
+    at = 3
+    if status & ST_TIME:
+        _set_now(data, 3)
+        status &= 0x7F
+        at = 11
+        n -= 8
+    return status, data, at, n
 
 
 def _fail(status, body):
@@ -184,10 +184,8 @@ def _fail(status, body):
 
 def call(op, payload):
     """Send one request; return the reply payload or raise OSError."""
-    status, n = _round_trip(op, payload)
-    body = bytearray(n)
-    if n:
-        _read_body(memoryview(body))
+    status, data, at, n = _round_trip(op, payload)
+    body = data[at:at + n]
     if status != ST_OK:
         _fail(status, body)
     return body
@@ -195,16 +193,12 @@ def call(op, payload):
 
 def call_into(op, payload, buf):
     """Send one request whose reply fills buf (a bytearray) exactly."""
-    status, n = _round_trip(op, payload)
-    if status != ST_OK or n != len(buf):
-        body = bytearray(n)
-        if n:
-            _read_body(memoryview(body))
-        if status == ST_OK:
-            raise OSError(5, "reply of %d bytes for a %d-byte buffer" % (n, len(buf)))
-        _fail(status, body)
-    if n:
-        _read_body(memoryview(buf))
+    status, data, at, n = _round_trip(op, payload)
+    if status != ST_OK:
+        _fail(status, data[at:at + n])
+    if n != len(buf):
+        raise OSError(5, "reply of %d bytes for a %d-byte buffer" % (n, len(buf)))
+    buf[:] = memoryview(data)[at:at + n]
 
 
 def post(op, payload):
