@@ -1,19 +1,73 @@
 """Simulated seconds per wall second with the real firmware in the loop:
 the sim board on the ms22 scenario, firmware deployed with mpremote, sampling
 at 10 Hz in lockstep time, the host reading every frame. The ratio is
-against real time (1.0 = a real board's pace); the target is 1000."""
+against real time (1.0 = a real board's pace); the target is 1000.
+
+The same run also measures the firmware's own loop on the VM with no
+simulator at all (channels that return fixed values, frames written to
+nowhere): the pace the sim could reach if the link and the host cost
+nothing. `of_vm_only_limit` is the first figure over that one."""
 import time
 
 from leakrig.deploy import deploy
 from leakrig.link import BoardLink
 from leakrig.sim.rig import build_virtual_board
+from leakrig.sim.testing import VMHarness
 
 RATE_HZ = 10.0
 SAMPLES = 3000
 
+# The firmware's App on the VM, with the board's five channels replaced by
+# fixed readings: sampling, detector, frame encoding, command polling,
+# garbage collection and the lockstep clock, nothing else.
+VM_ONLY = """
+import sys, time
+from leakrig_fw.app import App
+from leakrig_fw import config
+class Channel:
+    def __init__(self, name, keys, values, primary):
+        self.name = name
+        self.keys = keys
+        self.values = values
+        self.primary = primary
+        self.failures = 0
+    def read(self):
+        return self.values
+class Board:
+    name = "fixed"
+    channels = [Channel("loop_pressure", ["p"], (300000.0, 0), True),
+                Channel("loop_temperature", ["T"], (20.125, 0), True),
+                Channel("loop_pressure_aux", ["p2", "T2"], (300012.5, 20.03, 0), False),
+                Channel("ambient", ["pa", "Ta"], (101325.25, 21.5, 0), False),
+                Channel("radiator_temperature", ["Tr"], (19.5, 0), False)]
+    def feed_watchdog(self):
+        pass
+class Sink:
+    def write(self, data):
+        return len(data)
+cfg = config.defaults()
+cfg["rate_hz"] = %r
+app = App(Board(), cfg=cfg, out=Sink(), inp=sys.stdin.buffer)
+app.run(50)
+import utime
+t0 = utime.ticks_us()
+app.run(%d)
+print("VMONLY", utime.ticks_diff(utime.ticks_us(), t0))
+"""
+
+
+def vm_only_samples_per_s(n, heap_kb):
+    with VMHarness() as h:
+        rc, out = h.run(VM_ONLY % (RATE_HZ, n), timeout=300, heap_kb=heap_kb)
+    for line in out.splitlines():
+        if line.startswith("VMONLY"):
+            return n / (int(line.split()[1]) / 1e6)
+    raise RuntimeError("VM-only loop failed: %s" % out[-500:])
+
 
 def main():
     vb = build_virtual_board("sim", "ms22", lockstep=True)
+    heap_kb = vb.heap_kb
     vb.start()
     try:
         deploy(vb.port, "sim", config={"rate_hz": RATE_HZ}, progress=lambda s: None)
@@ -22,6 +76,7 @@ def main():
             t_first = None
             while n < 50:  # past boot and the detector's first allocations
                 n += sum(1 for f in link.read_frames() if f.kind == "S")
+            requests0, trips0 = vb.server.requests, vb.server.round_trips
             wall0 = time.monotonic()
             n = 0
             t_last = None
@@ -33,17 +88,23 @@ def main():
                         t_last = t
                         n += 1
             wall = time.monotonic() - wall0
-        requests = vb.server.requests
+            requests = vb.server.requests - requests0
+            trips = vb.server.round_trips - trips0
     finally:
         vb.stop()
     sim_s = t_last - t_first
+    speed = sim_s / wall
+    vm_only = vm_only_samples_per_s(SAMPLES, heap_kb) / RATE_HZ
     print("samples: %d" % n)
     print("sample_rate_hz: %g" % RATE_HZ)
     print("board_time_s: %.1f" % sim_s)
     print("wall_time_s: %.2f" % wall)
     print("samples_per_wall_s: %.0f" % (n / wall))
-    print("link_requests_total: %d" % requests)
-    print("sim_speed_x_realtime: %.0f" % (sim_s / wall))
+    print("link_requests_per_sample: %.1f" % (requests / n))
+    print("link_round_trips_per_sample: %.1f" % (trips / n))
+    print("vm_only_x_realtime: %.0f" % vm_only)
+    print("of_vm_only_limit: %.2f" % (speed / vm_only))
+    print("sim_speed_x_realtime: %.0f" % speed)
 
 
 if __name__ == "__main__":

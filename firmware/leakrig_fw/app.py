@@ -19,6 +19,10 @@ except ImportError:  # a build without the detector streams raw samples only
     Detector = None
 
 _MAX_LINE = 160  # bytes: longer command lines are dropped with an error frame
+# Garbage is collected at one known point of the cycle, every this many
+# cycles: a collection costs about the same however much garbage there is
+# (it marks the whole live heap), and a few cycles' garbage is a few KB.
+_GC_EVERY = 8
 
 Q_MISSING = 8  # quality bit: the sensor gave no value this cycle
 
@@ -330,8 +334,8 @@ class App:
     def run(self, cycles=-1):
         """Loop for ever (or for `cycles` cycles): each cycle reads the board
         clock, samples, serves commands, feeds the watchdog only after a full
-        cycle, collects garbage at this one known point, then sleeps until
-        the next sample is due."""
+        cycle, collects garbage at this one known point (every _GC_EVERY
+        cycles), then sleeps until the next sample is due."""
         self.hello()
         if self.config_source == "invalid":
             self.event("config_invalid", [("msg", "using defaults")])
@@ -347,7 +351,8 @@ class App:
             last_ms = now_ms
             self.step()
             self.board.feed_watchdog()
-            gc.collect()
+            if cycle % _GC_EVERY == 0:
+                gc.collect()
             next_us = time.ticks_add(next_us, self._period_us)
             wait = time.ticks_diff(next_us, time.ticks_us())
             if wait > 0:

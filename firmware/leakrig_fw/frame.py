@@ -26,6 +26,7 @@ KINDS = "HSERXC"
 
 # Characters with a meaning in the frame syntax are written as %XX in values.
 _RESERVED_BYTES = b"%,*$=\r\n"
+_RESERVED = tuple(bytes((b,)) for b in _RESERVED_BYTES)
 
 
 class FrameError(ValueError):
@@ -48,15 +49,24 @@ def checksum(body):
     return crc32(body) & 0xFFFFFFFF
 
 
+def _plain(text):
+    """True when text needs no escaping (checked with a few whole-string
+    searches rather than a loop over its bytes)."""
+    raw = text.encode()
+    if raw and (min(raw) < 32 or max(raw) > 126):
+        return False
+    for c in _RESERVED:
+        if c in raw:
+            return False
+    return True
+
+
 def escape(text):
     """Value text as printable ASCII: bytes outside 0x20..0x7E and the
     frame's own syntax characters become %XX."""
-    raw = text.encode()
-    for b in raw:
-        if b < 32 or b > 126 or b in _RESERVED_BYTES:
-            break
-    else:
+    if _plain(text):
         return text
+    raw = text.encode()
     out = []
     for b in raw:
         if b < 32 or b > 126 or b in _RESERVED_BYTES:
@@ -97,9 +107,16 @@ def encode_body(seq, kind, fields):
     """Frame body text for seq, kind and an iterable of (key, value) pairs.
     Keys are plain identifiers; values are str, int or float."""
     parts = [PROTOCOL, str(seq % SEQ_MODULO), kind]
+    if not isinstance(fields, (list, tuple)):
+        fields = list(fields)
+    # Text values are checked all at once; only when some value needs it
+    # is each one escaped.
+    texts = [value for key, value in fields if isinstance(value, str)]
+    plain = _plain("".join(texts)) if texts else True
     for key, value in fields:
         if isinstance(value, str):
-            value = escape(value)
+            if not plain:
+                value = escape(value)
         elif isinstance(value, float):
             value = repr(value)
         else:

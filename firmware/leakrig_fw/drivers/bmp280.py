@@ -56,6 +56,7 @@ class BMP280:
         self._i2c = i2c
         self._addr = addr
         self._one = bytearray(1)
+        self._two = bytearray(2)
         self._data = bytearray(6)
         self._ctrl = (osrs_t << 5) | (osrs_p << 2) | _MODE_FORCED
         # Datasheet maximum measurement time, µs.
@@ -108,10 +109,14 @@ class BMP280:
         if left > 0:
             time.sleep_ms(left)
         deadline = time.ticks_add(self._started, 2 * t_meas_ms + 5)
-        while self._read8(_REG_STATUS) & _MEASURING or self._read8(_REG_CTRL_MEAS) & 3:
+        # status and ctrl_meas are neighbours: one burst read gives both.
+        st = self._two
+        self._read_into(_REG_STATUS, st)
+        while st[0] & _MEASURING or st[1] & 3:
             if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
                 raise SensorTimeout("bmp280: measurement did not complete")
             time.sleep_ms(_POLL_MS)
+            self._read_into(_REG_STATUS, st)
         self._started = None
         d = self._data
         self._read_into(_REG_DATA, d)

@@ -83,6 +83,7 @@ class MAX31865:
         self._addr = bytearray(1)
         self._buf1 = bytearray(1)
         self._buf2 = bytearray(2)
+        self._buf3 = bytearray(3)
         self._started = None
         cs.value(1)
         low = r_low_ohm if r_low_ohm is not None else 0.15 * r0
@@ -164,11 +165,16 @@ class MAX31865:
         if elapsed < self._conv_ms:
             time.sleep_ms(self._conv_ms - elapsed)
         deadline = time.ticks_add(self._started, 2 * self._conv_ms + 10)
-        while self.config() & _ONE_SHOT:
+        # Config and the RTD word are registers 0..2: one burst read gives
+        # the one-shot bit and, once it has cleared, the result.
+        b = self._buf3
+        self._transfer(_REG_CONFIG, b, False)
+        while b[0] & _ONE_SHOT:
             if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
                 raise SensorTimeout("max31865: conversion did not complete")
             time.sleep_ms(_POLL_MS)
-        word = self._read_word(_REG_RTD)
+            self._transfer(_REG_CONFIG, b, False)
+        word = (b[1] << 8) | b[2]
         if word & 1:
             status = self.fault_status()
             self.clear_faults()

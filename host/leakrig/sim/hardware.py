@@ -63,14 +63,24 @@ class SimHardware:
         self.watchdog = Watchdog(self.clock)
         self.resets_requested = 0
 
+    # A bus is made the first time it is named (no new object per transfer).
     def i2c(self, bus_id):
-        return self.i2c_buses.setdefault(int(bus_id), I2CBus())
+        bus = self.i2c_buses.get(bus_id)
+        if bus is None:
+            bus = self.i2c_buses.setdefault(int(bus_id), I2CBus())
+        return bus
 
     def spi(self, bus_id):
-        return self.spi_buses.setdefault(int(bus_id), SPIBus())
+        bus = self.spi_buses.get(bus_id)
+        if bus is None:
+            bus = self.spi_buses.setdefault(int(bus_id), SPIBus())
+        return bus
 
     def onewire(self, pin_id):
-        return self.onewire_buses.setdefault(str(pin_id), OneWireBus())
+        bus = self.onewire_buses.get(pin_id)
+        if bus is None:
+            bus = self.onewire_buses.setdefault(str(pin_id), OneWireBus())
+        return bus
 
     def pin_write(self, pin_id, level):
         self.pins[pin_id] = level

@@ -1,5 +1,7 @@
 """Server end of the VM ↔ simulator link: a Unix socket speaking the request
-and reply frames of vm/_simlink.py (layout in docs/simulator.md, "Transport")."""
+and reply frames of vm/_simlink.py (layout in docs/virtual-board.md,
+"Transport"). Requests flagged POSTED are applied in order and not answered;
+every other request gets one reply."""
 import os
 import socket
 import struct
@@ -11,7 +13,11 @@ from .bus import Nack
 from .vm._simlink import (  # noqa: E402
     OP_HELLO, OP_I2C_WRITE, OP_I2C_READ, OP_I2C_SCAN, OP_SPI_XFER, OP_PIN_WRITE,
     OP_PIN_READ, OP_OW_RESET, OP_OW_WRITE, OP_OW_READ, OP_OW_WRITE_BIT, OP_OW_READ_BIT,
-    OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, ST_OK, ST_NACK, ST_ERROR)
+    OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, OP_I2C_WRITE_READ,
+    POSTED, ST_OK, ST_NACK, ST_ERROR, ST_TIME)
+
+_Q = struct.Struct("<Q")
+_HDR = struct.Struct("<BH")
 
 
 class LinkServer:
@@ -22,8 +28,18 @@ class LinkServer:
         self.hardware = hardware
         self.path = path
         self.on_request = on_request  # called with the op before it is served
-        self.requests = 0
+        self.requests = 0      # every request, posted or answered
+        self.round_trips = 0   # requests answered (the VM waited for them)
         self._lock = threading.Lock()
+        self._ops = {
+            OP_HELLO: self._hello, OP_I2C_WRITE: self._i2c_write, OP_I2C_READ: self._i2c_read,
+            OP_I2C_WRITE_READ: self._i2c_write_read, OP_I2C_SCAN: self._i2c_scan,
+            OP_SPI_XFER: self._spi_xfer, OP_PIN_WRITE: self._pin_write, OP_PIN_READ: self._pin_read,
+            OP_OW_RESET: self._ow_reset, OP_OW_WRITE: self._ow_write, OP_OW_READ: self._ow_read,
+            OP_OW_WRITE_BIT: self._ow_write_bit, OP_OW_READ_BIT: self._ow_read_bit,
+            OP_TIME_NOW: self._time_now, OP_SLEEP_UNTIL: self._sleep_until,
+            OP_WDT_START: self._wdt_start, OP_WDT_FEED: self._wdt_feed, OP_RESET: self._reset,
+        }
         if os.path.exists(path):
             os.unlink(path)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -54,84 +70,174 @@ class LinkServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
-        rfile = conn.makefile("rb")
+        """Read request frames as they come (a write from the VM may hold
+        several: the posted ones, then one to answer) and serve them in order."""
+        session = _Session()
+        pending = b""
         try:
             while True:
-                hdr = rfile.read(3)
-                if len(hdr) < 3:
+                chunk = conn.recv(65536)
+                if not chunk:
                     return
-                op, n = struct.unpack("<BH", hdr)
-                payload = rfile.read(n) if n else b""
-                with self._lock:
-                    self.requests += 1
-                    if self.on_request:
-                        self.on_request(op)
-                    status, body = self._dispatch(op, payload)
-                conn.sendall(struct.pack("<BH", status, len(body)) + body)
+                data = pending + chunk if pending else chunk
+                end = len(data)
+                i = 0
+                replies = []
+                while end - i >= 3:
+                    op = data[i]
+                    k = data[i + 1] | (data[i + 2] << 8)
+                    if end - i - 3 < k:
+                        break
+                    payload = data[i + 3:i + 3 + k]
+                    i += 3 + k
+                    reply = self._serve_one(session, op, payload)
+                    if reply is not None:
+                        replies.append(reply)
+                pending = data[i:]
+                if replies:
+                    conn.sendall(b"".join(replies) if len(replies) > 1 else replies[0])
         except OSError:
             return
         finally:
-            rfile.close()
             conn.close()
 
-    def _dispatch(self, op, p):
-        hw = self.hardware
-        try:
-            if op == OP_SLEEP_UNTIL:
-                (t_us,) = struct.unpack("<Q", p)
-                # Release the lock while a real-time sleep waits.
-                self._lock.release()
-                try:
-                    now = hw.clock.sleep_until_us(t_us)
-                finally:
-                    self._lock.acquire()
-                return ST_OK, struct.pack("<Q", now)
-            if op == OP_TIME_NOW:
-                return ST_OK, struct.pack("<Q", hw.clock.now_us)
-            if op == OP_I2C_WRITE:
-                hw.i2c(p[0]).write(p[1], bytes(p[3:]), bool(p[2]))
-                return ST_OK, b""
-            if op == OP_I2C_READ:
-                bus, addr, stop, nbytes = struct.unpack("<BBBH", p)
-                return ST_OK, bytes(hw.i2c(bus).read(addr, nbytes, bool(stop)))
-            if op == OP_I2C_SCAN:
-                return ST_OK, bytes(hw.i2c(p[0]).scan())
-            if op == OP_SPI_XFER:
-                return ST_OK, bytes(hw.spi(p[0]).transfer(bytes(p[1:])))
-            if op == OP_PIN_WRITE:
-                hw.pin_write(p[1:].decode(), p[0])
-                return ST_OK, b""
-            if op == OP_PIN_READ:
-                return ST_OK, bytes((hw.pin_read(p.decode()),))
-            if op in (OP_OW_RESET, OP_OW_WRITE, OP_OW_READ, OP_OW_WRITE_BIT, OP_OW_READ_BIT):
-                k = p[0]
-                bus = hw.onewire(p[1:1 + k].decode())
-                rest = p[1 + k:]
-                if op == OP_OW_RESET:
-                    return ST_OK, bytes((1 if bus.reset() else 0,))
-                if op == OP_OW_WRITE:
-                    for b in rest:
-                        bus.write_byte(b)
-                    return ST_OK, b""
-                if op == OP_OW_READ:
-                    return ST_OK, bytes(bus.read_byte() for _ in range(rest[0]))
-                if op == OP_OW_WRITE_BIT:
-                    bus.write_bit(rest[0])
-                    return ST_OK, b""
-                return ST_OK, bytes((bus.read_bit(),))
-            if op == OP_HELLO:
-                return ST_OK, bytes((1 if hw.clock.lockstep else 0,)) + struct.pack("<Q", hw.clock.now_us)
-            if op == OP_WDT_START:
-                hw.watchdog.start(struct.unpack("<I", p)[0])
-                return ST_OK, b""
-            if op == OP_WDT_FEED:
-                hw.watchdog.feed()
-                return ST_OK, b""
-            if op == OP_RESET:
-                hw.resets_requested += 1
-                return ST_OK, b""
+    def _serve_one(self, session, op, payload):
+        posted = op & POSTED
+        op &= ~POSTED
+        with self._lock:
+            self.requests += 1
+            if not posted:
+                self.round_trips += 1
+            if self.on_request:
+                self.on_request(op)
+            if not posted and session.error is not None:
+                status, body = ST_ERROR, session.error
+                session.error = None
+            else:
+                status, body = self._dispatch(session, op, payload)
+            if posted:
+                if status != ST_OK and session.error is None:
+                    # Reported on the next answered request.
+                    session.error = body if status == ST_ERROR else b"posted request NACKed"
+                return None
+            clock = self.hardware.clock
+            if clock.lockstep and clock.now_us != session.vm_now_us:
+                # Time moved under the VM (the host advanced it): say so.
+                session.vm_now_us = clock.now_us
+                body = _Q.pack(session.vm_now_us) + body
+                status |= ST_TIME
+        return _HDR.pack(status, len(body)) + body
+
+    def _dispatch(self, session, op, p):
+        handler = self._ops.get(op)
+        if handler is None:
             return ST_ERROR, b"unknown op %d" % op
+        try:
+            return handler(session, p)
         except Nack:
             return ST_NACK, b""
         except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
             return ST_ERROR, str(exc).encode()[:200]
+
+    # --- the requests ------------------------------------------------------
+    def _sleep_until(self, session, p):
+        (t_us,) = _Q.unpack(p)
+        clock = self.hardware.clock
+        if clock.lockstep:
+            now = clock.sleep_until_us(t_us)
+            if t_us > session.vm_now_us:
+                session.vm_now_us = t_us  # what the VM now takes the time to be
+            return ST_OK, _Q.pack(now)
+        # Release the lock while a real-time sleep waits.
+        self._lock.release()
+        try:
+            now = clock.sleep_until_us(t_us)
+        finally:
+            self._lock.acquire()
+        return ST_OK, _Q.pack(now)
+
+    def _time_now(self, session, p):
+        now = self.hardware.clock.now_us
+        session.vm_now_us = now
+        return ST_OK, _Q.pack(now)
+
+    def _hello(self, session, p):
+        clock = self.hardware.clock
+        session.vm_now_us = clock.now_us
+        return ST_OK, bytes((1 if clock.lockstep else 0,)) + _Q.pack(session.vm_now_us)
+
+    def _i2c_write(self, session, p):
+        self.hardware.i2c(p[0]).write(p[1], bytes(p[3:]), bool(p[2]))
+        return ST_OK, b""
+
+    def _i2c_read(self, session, p):
+        bus, addr, stop, nbytes = struct.unpack("<BBBH", p)
+        return ST_OK, self.hardware.i2c(bus).read(addr, nbytes, bool(stop))
+
+    def _i2c_write_read(self, session, p):
+        # bus, addr, n:u16, data: data written without stop, n bytes read.
+        bus = self.hardware.i2c(p[0])
+        addr = p[1]
+        bus.write(addr, bytes(p[4:]), False)
+        return ST_OK, bus.read(addr, p[2] | (p[3] << 8), True)
+
+    def _i2c_scan(self, session, p):
+        return ST_OK, bytes(self.hardware.i2c(p[0]).scan())
+
+    def _spi_xfer(self, session, p):
+        return ST_OK, self.hardware.spi(p[0]).transfer(bytes(p[1:]))
+
+    def _pin_write(self, session, p):
+        self.hardware.pin_write(p[1:].decode(), p[0])
+        return ST_OK, b""
+
+    def _pin_read(self, session, p):
+        return ST_OK, bytes((self.hardware.pin_read(p.decode()),))
+
+    # 1-Wire requests start with the bus's pin id: k:u8, pin id[k].
+    def _ow(self, p):
+        k = p[0]
+        return self.hardware.onewire(p[1:1 + k].decode()), p[1 + k:]
+
+    def _ow_reset(self, session, p):
+        bus, _ = self._ow(p)
+        return ST_OK, b"\x01" if bus.reset() else b"\x00"
+
+    def _ow_write(self, session, p):
+        bus, rest = self._ow(p)
+        for b in rest:
+            bus.write_byte(b)
+        return ST_OK, b""
+
+    def _ow_read(self, session, p):
+        bus, rest = self._ow(p)
+        return ST_OK, bytes(bus.read_byte() for _ in range(rest[0]))
+
+    def _ow_write_bit(self, session, p):
+        bus, rest = self._ow(p)
+        bus.write_bit(rest[0])
+        return ST_OK, b""
+
+    def _ow_read_bit(self, session, p):
+        bus, _ = self._ow(p)
+        return ST_OK, bytes((bus.read_bit(),))
+
+    def _wdt_start(self, session, p):
+        self.hardware.watchdog.start(struct.unpack("<I", p)[0])
+        return ST_OK, b""
+
+    def _wdt_feed(self, session, p):
+        self.hardware.watchdog.feed()
+        return ST_OK, b""
+
+    def _reset(self, session, p):
+        self.hardware.resets_requested += 1
+        return ST_OK, b""
+
+
+class _Session:
+    """What the server knows of one VM connection."""
+
+    def __init__(self):
+        self.vm_now_us = 0   # the time the VM takes it to be (lockstep)
+        self.error = None    # error of a posted request, for the next reply

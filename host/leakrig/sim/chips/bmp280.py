@@ -6,6 +6,7 @@ integer compensation."""
 import struct
 
 from ..bus import Nack
+from ._search import lower_bound
 
 # Deadlines are compared to float seconds built from whole microseconds.
 CLOCK_EPS_S = 1e-9
@@ -108,16 +109,14 @@ def compensate_double(calib, adc_t, adc_p):
     return temperature, p + (var1 + var2 + c["dig_P7"]) / 16.0
 
 
-def _nearest(f, target, increasing, lo=0, hi=0xFFFFF):
-    """Code in [lo, hi] whose f(code) is nearest target, f monotonic."""
+def _nearest(f, target, increasing, lo=0, hi=0xFFFFF, hint=None):
+    """Code in [lo, hi] whose f(code) is nearest target, f monotonic (hint:
+    a code near the answer, to start the search from)."""
+    if increasing:
+        a = lower_bound(f, target, lo, hi, hint)
+    else:
+        a = lower_bound(lambda x: -f(x), -target, lo, hi, hint)
     sign = 1 if increasing else -1
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) >> 1
-        if sign * f(mid) < sign * target:
-            a = mid + 1
-        else:
-            b = mid
     fa = f(a)
     if sign * fa < sign * target:
         return a  # saturated at the end of the range
@@ -126,15 +125,17 @@ def _nearest(f, target, increasing, lo=0, hi=0xFFFFF):
     return a
 
 
-def raw_from_physical(calib, pressure_pa, temperature_c, t_bits=20):
+def raw_from_physical(calib, pressure_pa, temperature_c, t_bits=20, hint=None):
     """20-bit (adc_P, adc_T) nearest to the physical values through the
     integer compensation, adc_T at t_bits resolution and adc_P found against
     the t_fine that adc_T gives; saturates at 0 / 0xFFFFF beyond what they
-    reach."""
-    adc_t = _nearest(lambda a: compensate_t_fine(calib, a), temperature_c * 5120.0, True)
+    reach. hint: (adc_P, adc_T) near the answer (the last one), which only
+    makes the search shorter."""
+    hp, ht = hint or (None, None)
+    adc_t = _nearest(lambda a: compensate_t_fine(calib, a), temperature_c * 5120.0, True, hint=ht)
     adc_t = _quantise(adc_t, t_bits)
     t_fine = compensate_t_fine(calib, adc_t)
-    adc_p = _nearest(lambda a: compensate_pressure(calib, a, t_fine), pressure_pa * 256.0, False)
+    adc_p = _nearest(lambda a: compensate_pressure(calib, a, t_fine), pressure_pa * 256.0, False, hint=hp)
     return adc_p, adc_t
 
 
@@ -160,6 +161,7 @@ class BMP280Emulator:
         self.calib = dict(calib or DATASHEET_CALIB)
         self.nack = False
         self._pointer = 0
+        self._hint = None  # last (adc_P, adc_T): where the next inversion starts
         self.reset()
 
     def reset(self):
@@ -179,7 +181,9 @@ class BMP280Emulator:
 
     def raw(self, t_bits=20):
         """(adc_P, adc_T) for the present physical values."""
-        return raw_from_physical(self.calib, self.pressure_pa(), self.temperature_c(), t_bits)
+        self._hint = raw_from_physical(self.calib, self.pressure_pa(), self.temperature_c(), t_bits,
+                                       self._hint)
+        return self._hint
 
     def _measure(self, repeats=1):
         osrs_t = (self.ctrl_meas >> 5) & 7

@@ -2,6 +2,7 @@
 D1/D2 conversions per OSR with their conversion times, ADC read. Raw D1/D2
 come from inverting the datasheet's first- and second-order compensation."""
 from ..bus import Nack
+from ._search import lower_bound
 
 # Deadlines are compared to float seconds built from whole microseconds.
 CLOCK_EPS_S = 1e-9
@@ -76,15 +77,10 @@ def compensate(c, d1, d2, second_order=True):
     return temp, p
 
 
-def _closest(f, target, lo=0, hi=ADC_MAX):
-    """Smallest code whose f(code) is nearest target, for f non-decreasing."""
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) >> 1
-        if f(mid) < target:
-            a = mid + 1
-        else:
-            b = mid
+def _closest(f, target, lo=0, hi=ADC_MAX, hint=None):
+    """Smallest code whose f(code) is nearest target, for f non-decreasing
+    (hint: a code near the answer, to start the search from)."""
+    a = lower_bound(f, target, lo, hi, hint)
     fa = f(a)
     if fa < target:
         return a  # saturated at the top of the range
@@ -93,14 +89,16 @@ def _closest(f, target, lo=0, hi=ADC_MAX):
     return a
 
 
-def raw_from_physical(c, pressure_pa, temperature_c):
+def raw_from_physical(c, pressure_pa, temperature_c, hint=None):
     """(D1, D2) that the datasheet compensation turns into the values nearest
     pressure_pa and temperature_c. Beyond what 24 bits can express the codes
-    saturate at 0 or 2**24-1, as the ADC does."""
+    saturate at 0 or 2**24-1, as the ADC does. hint: (D1, D2) near the
+    answer (the last one), which only makes the search shorter."""
+    h1, h2 = hint or (None, None)
     t_target = temperature_c * 100.0
-    d2 = _closest(lambda d: compensate(c, 0, d)[0], t_target)
+    d2 = _closest(lambda d: compensate(c, 0, d)[0], t_target, hint=h2)
     p_target = pressure_pa / 10.0
-    d1 = _closest(lambda d: compensate(c, d, d2)[1], p_target)
+    d1 = _closest(lambda d: compensate(c, d, d2)[1], p_target, hint=h1)
     return d1, d2
 
 
@@ -120,6 +118,7 @@ class MS5837Emulator:
         if len(self.prom) != 7:
             raise ValueError("MS5837 PROM has 7 words, got %d" % len(self.prom))
         self.nack = False
+        self._hint = None  # last (D1, D2): where the next inversion starts
         self._reset_state()
 
     def _reset_state(self):
@@ -133,7 +132,9 @@ class MS5837Emulator:
 
     def raw(self):
         """(D1, D2) for the present physical values."""
-        return raw_from_physical(self.coefficients, self.pressure_pa(), self.temperature_c())
+        self._hint = raw_from_physical(self.coefficients, self.pressure_pa(), self.temperature_c(),
+                                       self._hint)
+        return self._hint
 
     def _finish_conversion(self):
         if self._conversion is not None and self.clock.now_s + CLOCK_EPS_S >= self._conversion[0]:

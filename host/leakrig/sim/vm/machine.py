@@ -69,6 +69,8 @@ class Pin:
     def __init__(self, id, mode=-1, pull=-1, value=None, **kw):
         self._id = id
         self._key = _pin_key(id)
+        self._on = b"\x01" + self._key
+        self._off = b"\x00" + self._key
         self._mode = mode
         if value is not None:
             self.value(value)
@@ -81,7 +83,8 @@ class Pin:
     def value(self, v=None):
         if v is None:
             return _link.call(_link.OP_PIN_READ, self._key)[0]
-        _link.call(_link.OP_PIN_WRITE, bytes((1 if v else 0,)) + self._key)
+        # An output cannot fail on a board: the change is posted.
+        _link.post(_link.OP_PIN_WRITE, self._on if v else self._off)
 
     def __call__(self, v=None):
         return self.value(v)
@@ -129,6 +132,7 @@ class I2C:
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
         self._bus = int(id) if not isinstance(id, str) else sum(id.encode()) & 0xFF
         self.freq = freq
+        self._head = bytearray(5)  # bus, addr, stop or n:u16, ...
 
     def init(self, **kw):
         pass
@@ -137,6 +141,7 @@ class I2C:
         return list(_link.call(_link.OP_I2C_SCAN, bytes((self._bus,))))
 
     def writeto(self, addr, buf, stop=True):
+        # A write is a round trip: a NACK raises here, as on a board.
         _link.call(_link.OP_I2C_WRITE, bytes((self._bus, addr, 1 if stop else 0)) + bytes(buf))
         return len(buf)
 
@@ -150,19 +155,30 @@ class I2C:
                                 struct.pack("<BBBH", self._bus, addr, 1 if stop else 0, nbytes)))
 
     def readfrom_into(self, addr, buf, stop=True):
-        data = self.readfrom(addr, len(buf), stop)
-        buf[:] = data
+        if stop:
+            h = self._head
+            h[0] = self._bus
+            h[1] = addr
+            h[2] = 1
+            h[3] = len(buf) & 0xFF
+            h[4] = len(buf) >> 8
+            _link.call_into(_link.OP_I2C_READ, h, buf)
+        else:
+            buf[:] = self.readfrom(addr, len(buf), stop)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
         self.writeto(addr, _memaddr(memaddr, addrsize) + bytes(buf))
 
+    def _write_read(self, addr, memaddr, addrsize, n):
+        # The register address written without stop, then the read after a
+        # repeated start: one transaction on the wire, one round trip here.
+        return struct.pack("<BBH", self._bus, addr, n) + _memaddr(memaddr, addrsize)
+
     def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
-        self.writeto(addr, _memaddr(memaddr, addrsize), False)
-        return self.readfrom(addr, nbytes)
+        return bytes(_link.call(_link.OP_I2C_WRITE_READ, self._write_read(addr, memaddr, addrsize, nbytes)))
 
     def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
-        self.writeto(addr, _memaddr(memaddr, addrsize), False)
-        self.readfrom_into(addr, buf)
+        _link.call_into(_link.OP_I2C_WRITE_READ, self._write_read(addr, memaddr, addrsize, len(buf)), buf)
 
 
 SoftI2C = I2C
@@ -197,13 +213,14 @@ class SPI:
         return _link.call(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes(data))
 
     def write(self, buf):
-        self._xfer(buf)
+        # Nothing comes back from a write that the caller sees: posted.
+        _link.post(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes(buf))
 
     def read(self, nbytes, write=0):
         return bytes(self._xfer(bytes((write,)) * nbytes))
 
     def readinto(self, buf, write=0):
-        buf[:] = self._xfer(bytes((write,)) * len(buf))
+        _link.call_into(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes((write,)) * len(buf), buf)
 
     def write_readinto(self, write_buf, read_buf):
         read_buf[:] = self._xfer(write_buf)
@@ -217,7 +234,7 @@ class WDT:
         _link.call(_link.OP_WDT_START, struct.pack("<I", int(timeout)))
 
     def feed(self):
-        _link.call(_link.OP_WDT_FEED, b"")
+        _link.post(_link.OP_WDT_FEED, b"")
 
 
 class ADC:

@@ -1,5 +1,6 @@
 # The virtual board's `onewire`: the OneWire class of MicroPython's driver,
-# with bus timing replaced by requests to the simulator's 1-Wire bus.
+# with bus timing replaced by requests to the simulator's 1-Wire bus. Writes
+# get no answer on the wire (no ACK on 1-Wire), so they are posted.
 import _simlink as _link
 from _simlink import pin_key as _pin_key
 
@@ -30,16 +31,16 @@ class OneWire:
         return _link.call(_link.OP_OW_READ, self._k + b"\x01")[0]
 
     def writebit(self, value):
-        _link.call(_link.OP_OW_WRITE_BIT, self._k + bytes((1 if value else 0,)))
+        _link.post(_link.OP_OW_WRITE_BIT, self._k + bytes((1 if value else 0,)))
 
     def writebyte(self, value):
-        _link.call(_link.OP_OW_WRITE, self._k + bytes((value & 0xFF,)))
+        _link.post(_link.OP_OW_WRITE, self._k + bytes((value & 0xFF,)))
 
     def write(self, buf):
-        _link.call(_link.OP_OW_WRITE, self._k + bytes(buf))
+        _link.post(_link.OP_OW_WRITE, self._k + bytes(buf))
 
     def readinto(self, buf):
-        buf[:] = _link.call(_link.OP_OW_READ, self._k + bytes((len(buf),)))
+        _link.call_into(_link.OP_OW_READ, self._k + bytes((len(buf),)), buf)
 
     def select_rom(self, rom):
         self.reset()

@@ -1,0 +1,113 @@
+"""The VM's end of the sim link on the real VM: posted requests reach the
+simulator in order and at their simulated time, an I2C NACK still raises at
+the write, lockstep time is the VM's own but follows a host-side advance,
+and a loop that only sleeps keeps the simulator's clock close behind."""
+from leakrig.sim.bus import Nack
+from leakrig.sim.testing import VMHarness
+
+
+class _Recorder:
+    """I2C device that logs (time, what) and NACKs when told to."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.log = []
+        self.nack = False
+
+    def i2c_write(self, data, stop):
+        if self.nack:
+            raise Nack("off")
+        self.log.append((self.clock.now_us, "w", bytes(data)))
+
+    def i2c_read(self, n, stop):
+        if self.nack:
+            raise Nack("off")
+        self.log.append((self.clock.now_us, "r", n))
+        return bytes(range(n))
+
+
+def test_transfers_happen_at_the_vm_time_and_nack_raises_at_the_write():
+    with VMHarness() as h:
+        dev = _Recorder(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        rc, out = h.run("""
+import time, machine
+i2c = machine.I2C(0)
+time.sleep_ms(5)
+i2c.writeto(0x40, b"\\x01")
+time.sleep_us(250)
+time.sleep_us(250)
+b = bytearray(3)
+i2c.readfrom_mem_into(0x40, 0x07, b)
+print("R", list(b), time.ticks_us())
+try:
+    i2c.writeto(0x41, b"\\x00")
+except OSError as e:
+    print("E", e.args[0])
+""")
+    assert rc == 0, out
+    assert "R [0, 1, 2] 5500" in out
+    assert "E 19" in out  # ENODEV from the write itself
+    assert dev.log == [(5000, "w", b"\x01"), (5500, "w", b"\x07"), (5500, "r", 3)]
+
+
+def test_host_advance_reaches_the_vm_and_time_never_goes_back():
+    with VMHarness() as h:
+        dev = _Recorder(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        orig = dev.i2c_write
+
+        def write_and_advance(data, stop):
+            orig(data, stop)
+            if data == b"\x02":
+                h.clock.advance_s(2.0)
+        dev.i2c_write = write_and_advance
+        rc, out = h.run("""
+import time, machine
+i2c = machine.I2C(0)
+time.sleep_ms(10)
+t0 = time.ticks_ms()
+i2c.writeto(0x40, b"\\x02")
+print("T", t0, time.ticks_ms())
+""")
+    assert rc == 0, out
+    assert "T 10 2010" in out
+
+
+def test_a_loop_that_only_sleeps_keeps_the_simulator_clock_close():
+    with VMHarness() as h:
+        rc, out = h.run("""
+import time, machine
+wdt = machine.WDT(timeout=5000)
+for i in range(100):
+    wdt.feed()
+    time.sleep_ms(100)
+print("done", time.ticks_ms())
+""")
+        assert rc == 0, out
+        assert "done 10000" in out
+        # At most 200 ms of simulated time waits for a reply to carry it.
+        assert 9800000 <= h.clock.now_us <= 10000000
+        assert h.hardware.watchdog._fed_sim_us >= 9600000
+
+
+def test_nack_on_the_register_read_raises_and_the_link_stays_in_step():
+    with VMHarness() as h:
+        dev = _Recorder(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        rc, out = h.run("""
+import machine, _simlink
+i2c = machine.I2C(0)
+b = bytearray(2)
+i2c.readfrom_mem_into(0x40, 1, b)
+_simlink.call(_simlink.OP_TIME_NOW, b"")
+dev_off = True
+try:
+    i2c.readfrom_mem_into(0x48, 1, b)
+except OSError as e:
+    print("E", e.args[0])
+i2c.readfrom_mem_into(0x40, 1, b)
+print("R", list(b))
+""")
+    assert rc == 0, out
+    assert "E 19" in out and "R [0, 1]" in out
