@@ -1,5 +1,6 @@
 """The log store: one SQLite file per campaign, WAL mode, batched commits.
-A kill -9 loses at most the last uncommitted batch (about one second)."""
+A kill -9 loses at most the last uncommitted batch (half a second, or 128
+rows at high frame rates)."""
 import json
 import sqlite3
 import time
@@ -57,7 +58,7 @@ def _num(text):
 
 
 class Store:
-    def __init__(self, path, commit_interval_s=0.5):
+    def __init__(self, path, commit_interval_s=0.5, commit_rows=128):
         self.path = str(path)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -70,7 +71,11 @@ class Store:
         self._pending = 0
         self._samples = []
         self._events = []
-        self.batch_rows = 4096
+        # Commit every commit_interval_s or every commit_rows rows, whichever
+        # comes first: what a kill -9 can take is then also fewer frames than
+        # the board's ring buffer holds (256 by default), so a restarted
+        # logger gets it all back by resend, whatever the frame rate.
+        self.commit_rows = commit_rows
         self._last_commit = time.monotonic()
         self.run_id = None
         self.boot = 0
@@ -152,8 +157,8 @@ class Store:
     def maybe_commit(self):
         if time.monotonic() - self._last_commit >= self.commit_interval_s:
             self.commit()
-        elif len(self._samples) + len(self._events) >= self.batch_rows:
-            self.flush()
+        elif self._pending >= self.commit_rows:
+            self.commit()
 
     def commit(self):
         self.flush()
