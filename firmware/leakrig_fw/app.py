@@ -14,9 +14,14 @@ from . import config as config_mod
 from . import frame
 
 try:
-    from .detector import Detector
+    from .detector import DecayTest, Detector
 except ImportError:  # a build without the detector streams raw samples only
-    Detector = None
+    DecayTest = Detector = None
+
+# decay start KEY=VALUE...: the keys and the DecayTest parameters they set
+_DECAY_KEYS = {"reject": "reject_pa_s", "fill": "fill_s", "stabilise": "stabilise_s",
+               "test": "test_s", "vent": "vent_s", "coverage": "coverage",
+               "pa_per_k": "pa_per_k", "min_fill": "min_fill_pa"}
 
 _MAX_LINE = 160  # bytes: longer command lines are dropped with an error frame
 # Garbage is collected at one known point of the cycle, every this many
@@ -127,6 +132,7 @@ class App:
         self.t_ms = 0
         self.last_event = ""
         self.detector = None
+        self.decay = None        # a pressure-decay test run (decay start)
         if Detector is not None:
             self.detector = self._make_detector()
         self._period_us = int(1000000 / cfg["rate_hz"])
@@ -215,8 +221,26 @@ class App:
                 if det.time_to_min_s is not None:
                     extra.append(("ttm", "%.0f" % det.time_to_min_s))
                 self.event(ev, extra)
+        test = self.decay
+        if test is not None and test.phase not in ("idle", "done"):
+            ev = test.update(self.t_ms / 1000.0,
+                             pressure if pressure is not None else float("nan"),
+                             temperature if temperature is not None else float("nan"),
+                             quality)
+            fields.append(("dc", test.phase))
+            if ev is not None:
+                self.event("decay_phase", [("phase", ev)])
+                if test.verdict is not None and not self._decay_reported:
+                    self._decay_reported = True
+                    self.event("decay_result", self._decay_fields())
         self.tx.send(frame.KIND_SAMPLE, fields)
         self.samples += 1
+
+    def _decay_fields(self):
+        test = self.decay
+        return [("verdict", test.verdict or "none"), ("phase", test.phase),
+                ("r", "%.4f" % test.rate_pa_s), ("ur", "%.4f" % test.rate_sigma_pa_s),
+                ("reject", "%.4f" % test.reject_pa_s), ("reason", test.reason)]
 
     # --- commands ---------------------------------------------------------
     def handle(self, line):
@@ -318,6 +342,36 @@ class App:
         config_mod.save(dict(self.cfg, zero_offset_pa=offset))
         self.cfg["zero_offset_pa"] = offset
         self.reply("zero", req_id, [("zero_offset_pa", "%.3f" % offset)])
+
+    def cmd_decay(self, args, req_id):
+        """decay start [reject=PA_S fill=S stabilise=S test=S vent=S ...]:
+        run a pressure-decay test on the samples from now (the rig's valves
+        follow the phase events); decay stop; decay status."""
+        if not args or args[0] not in ("start", "stop", "status"):
+            raise ValueError("decay start|stop|status")
+        if DecayTest is None:
+            raise ValueError("no detector in this build")
+        if args[0] == "start":
+            params = {}
+            for word in args[1:]:
+                key, _, value = word.partition("=")
+                if key not in _DECAY_KEYS or not value:
+                    raise ValueError("decay start takes " + " ".join(k + "=" for k in _DECAY_KEYS))
+                params[_DECAY_KEYS[key]] = float(value)
+            params.setdefault("min_fill_pa", self.cfg["min_pressure_pa"])
+            test = DecayTest(**params)
+            test.start()
+            self.decay = test
+            self._decay_reported = False
+        elif args[0] == "stop":
+            if self.decay is not None and self.decay.phase not in ("idle", "done"):
+                self.decay.phase = "idle"
+                self.event("decay_phase", [("phase", "stopped")])
+        test = self.decay
+        if test is None:
+            self.reply("decay", req_id, [("phase", "idle"), ("verdict", "none")])
+        else:
+            self.reply("decay", req_id, self._decay_fields())
 
     def cmd_reset(self, args, req_id):
         self.reply("reset", req_id)

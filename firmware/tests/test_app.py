@@ -144,3 +144,59 @@ def test_ctrl_c_byte_interrupts_like_a_console():
         import os
         os.remove("_cmd_input.bin")
     assert rest == b"\r\x01", rest  # what follows the ^C is left for the REPL
+
+
+class _Channel:
+    name = "loop"
+    keys = ("p", "T")
+    primary = True
+    failures = 0
+
+    def __init__(self, rate_pa_s):
+        self.rate = rate_pa_s
+        self.t = 0.0
+        self.n = 0
+
+    def read(self):
+        self.n += 1
+        wobble = (5.0, -3.0, 1.0, -4.0, 2.0)[self.n % 5]  # bounded, repeatable noise
+        return (300000.0 + self.rate * self.t + wobble, 20.0, 0)
+
+
+def _decay_run(rate_pa_s):
+    ch = _Channel(rate_pa_s)
+    board = _Board()
+    board.channels = [ch]
+    out = io.BytesIO()
+    app = App(board, cfg=_cfg(autostart=0), out=out, inp=io.BytesIO())
+    app.handle(b"decay start reject=2 fill=1 stabilise=2 test=20 vent=1")
+    for i in range(300):
+        ch.t = i * 0.1
+        app.t_ms = i * 100
+        app.sample()
+    app.handle(b"decay status")
+    got = _frames(out)
+    events = [f for _, k, f in got if k == "E"]
+    phases = [e["phase"] for e in events if e["ev"] == "decay_phase"]
+    results = [e for e in events if e["ev"] == "decay_result"]
+    status = [f for _, k, f in got if k == "R" and f["cmd"] == "decay"][-1]
+    return phases, results, status
+
+
+def test_decay_test_through_commands_passes_a_good_part_and_fails_a_leak():
+    phases, results, status = _decay_run(-0.1)
+    assert phases == ["stabilise", "test", "vent", "done"], phases
+    assert len(results) == 1 and results[0]["verdict"] == "PASS", results
+    assert status["verdict"] == "PASS" and status["phase"] == "done"
+    phases, results, status = _decay_run(-10.0)
+    assert results[0]["verdict"] == "FAIL", results
+    assert abs(float(results[0]["r"]) + 10.0) < 0.5, results
+
+
+def test_decay_command_rejects_bad_arguments():
+    app, out = _app()
+    for bad in (b"decay", b"decay go", b"decay start reject=", b"decay start frob=1",
+                b"decay start reject=-1"):
+        app.handle(bad)
+    got = _frames(out)
+    assert [f["err"] for _, k, f in got] == ["bad_argument"] * 5, got
