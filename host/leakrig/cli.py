@@ -7,7 +7,7 @@ import sys
 
 from .errors import UserError
 
-COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports", "config", "calibrate", "report", "monitor", "analyze")
+COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports", "config", "calibrate", "decay", "report", "monitor", "analyze")
 
 
 def build_parser():

@@ -57,3 +57,28 @@ def test_calibrate_compliance(board):
 def test_no_such_port_is_one_line():
     r = leakrig("config", "get", "--port", "/dev/ttyNOPE9")
     assert r.returncode == 3 and "no such port" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_decay_test_passes_a_quiet_loop(board):
+    # nominal: no leak, 100 Pa of sensor noise at 10 Hz: over a 20 s test the
+    # fitted rate's 1σ is about 1.2 Pa/s, well inside a 20 Pa/s limit
+    r = leakrig("decay", "--port", board.port, "--reject", "20", "--fill", "1",
+                "--stabilise", "2", "--test", "20", "--vent", "1", "--min-fill", "0")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert r.stdout.startswith("PASS  rate "), r.stdout
+    assert "decay: test at t=" in r.stderr and "decay: vent at t=" in r.stderr, r.stderr
+
+
+def test_decay_test_fails_against_an_impossible_limit(board):
+    # the same quiet loop against a limit far below its noise-limited
+    # resolution: the uncertainty straddles it, INCONCLUSIVE (exit 2), never PASS
+    r = leakrig("decay", "--port", board.port, "--reject", "0.001", "--fill", "1",
+                "--stabilise", "2", "--test", "5", "--vent", "1", "--min-fill", "0")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stdout.startswith("INCONCLUSIVE"), r.stdout
+
+
+def test_decay_mistake_is_one_line(board):
+    r = leakrig("decay", "--port", board.port, "--reject", "-1")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "refused" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
