@@ -39,8 +39,8 @@ ST_ERROR = 2
 ST_TIME = 0x80  # status flag: the payload starts with now_us:u64 (time moved)
 
 # Posted requests wait at most this much simulated time for a round trip to
-# carry them (a loop that only sleeps still keeps the simulator's clock, and
-# so the watchdog and timed unplugs, close behind).
+# carry them: a loop that only sleeps makes one then (so the simulator's
+# clock, the watchdog and timed unplugs follow it closely).
 FLUSH_US = 200000
 
 _sock = None
@@ -236,7 +236,9 @@ def sleep_until_us(t_us):
             _queue(OP_SLEEP_UNTIL | POSTED, struct.pack("<Q", t_us))
             _sleep_at = _n - 11
         if t_us - _flushed_us >= FLUSH_US:
-            _write()
+            # A round trip, not a bare write: a loop that only sleeps goes
+            # no faster than the simulator takes its news.
+            call(OP_TIME_NOW, b"")
     return _now_us
 
 
