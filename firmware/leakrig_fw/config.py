@@ -96,12 +96,17 @@ def save(cfg):
         f.write(data)
     # On FAT a rename over an existing file deletes it first; a power cut
     # between the two would leave no config, so the old one moves to BACKUP.
+    # If there is no FILE (a save cut short after that move), BACKUP is the
+    # only good config left: it stays until the new FILE is in place.
     try:
-        os.remove(BACKUP)
+        os.stat(FILE)
+        have_file = True
     except OSError:
-        pass
-    try:
+        have_file = False
+    if have_file:
+        try:
+            os.remove(BACKUP)
+        except OSError:
+            pass
         os.rename(FILE, BACKUP)
-    except OSError:
-        pass
     os.rename(TEMP, FILE)

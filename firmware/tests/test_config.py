@@ -74,3 +74,51 @@ def test_interrupted_save_leaves_old_or_new():
     cfg, _ = config.load()
     assert cfg["rate_hz"] == 3.0
     _clean()
+
+
+def test_save_after_a_save_cut_short_keeps_the_backup_until_the_new_file():
+    # A save cut short after moving the file to the backup leaves only the
+    # backup. The next save must not delete it before its own file is in
+    # place: at every step one good config is on the filesystem.
+    _clean()
+    good = config.defaults()
+    good["rate_hz"] = 4.0
+    config.save(good)
+    os.rename(config.FILE, config.BACKUP)  # the cut: file moved, new one never renamed
+    steps = []
+
+    def check(name):
+        try:
+            os.stat(config.FILE)
+            steps.append((name, True))
+        except OSError:
+            try:
+                os.stat(config.BACKUP)
+                steps.append((name, True))
+            except OSError:
+                steps.append((name, False))
+
+    class _Spy:  # the os module as config sees it, checking after each change
+        stat = staticmethod(os.stat)
+
+        @staticmethod
+        def remove(path):
+            os.remove(path)
+            check("remove " + path)
+
+        @staticmethod
+        def rename(a, b):
+            os.rename(a, b)
+            check("rename %s %s" % (a, b))
+
+    config.os = _Spy
+    try:
+        newer = dict(good)
+        newer["rate_hz"] = 6.0
+        config.save(newer)
+    finally:
+        config.os = os
+    assert steps and all(ok for _, ok in steps), steps
+    cfg, source = config.load()
+    assert source == "file" and cfg["rate_hz"] == 6.0
+    _clean()

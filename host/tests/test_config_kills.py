@@ -50,7 +50,8 @@ def test_config_survives_random_kills(tmp_path, record_property):
             cfg, source = config.load()
         finally:
             os.chdir(cwd)
-        assert source in ("file", "backup"), "kill %d: config came up as %s" % (i, source)
+        assert source in ("file", "backup"), "kill %d: config came up as %s; files %s; VM said %r" % (
+            i, source, sorted(os.listdir(tmp_path)), out[-200:])
         k = cfg["ring_frames"] - 16
         assert k in (being_saved, being_saved - 1), \
             "kill %d: loaded config %d while saving %d" % (i, k, being_saved)
