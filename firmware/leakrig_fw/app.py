@@ -279,6 +279,11 @@ class App:
             handler(words[1:], req_id)
         except (ValueError, TypeError, IndexError, KeyError, config_mod.ConfigError) as exc:
             self.error("bad_argument", "%s: %s" % (name, exc), req_id)
+        except MemoryError:
+            # A command that needs more heap than is free is refused; the
+            # loop, its ring buffer and its detector go on as they were.
+            gc.collect()
+            self.error("no_memory", "%s: not enough free heap" % name, req_id)
 
     def cmd_ping(self, args, req_id):
         self.reply("ping", req_id, [("pong", 1)])
@@ -359,6 +364,10 @@ class App:
                     raise ValueError("decay start takes " + " ".join(k + "=" for k in _DECAY_KEYS))
                 params[_DECAY_KEYS[key]] = float(value)
             params.setdefault("min_fill_pa", self.cfg["min_pressure_pa"])
+            self.decay = None  # the last run's memory goes before the new one is taken
+            gc.collect()
+            if self.detector is not None:
+                params["guard"] = self.detector  # its fault checks, without a second detector's memory
             test = DecayTest(**params)
             test.start()
             self.decay = test

@@ -674,7 +674,8 @@ class DecayTest:
     """
 
     def __init__(self, reject_pa_s=2.0, fill_s=30.0, stabilise_s=60.0, test_s=120.0, vent_s=10.0,
-                 coverage=2.0, transient_pa_s=0.0, pa_per_k=0.0, min_fill_pa=0.0, **detector_params):
+                 coverage=2.0, transient_pa_s=0.0, pa_per_k=0.0, min_fill_pa=0.0, guard=None,
+                 **detector_params):
         if reject_pa_s <= 0 or test_s <= 0 or coverage <= 0:
             raise ValueError("reject_pa_s, test_s and coverage must be positive")
         self.reject_pa_s = float(reject_pa_s)
@@ -683,7 +684,10 @@ class DecayTest:
         self.transient_pa_s = float(transient_pa_s)
         self.pa_per_k = float(pa_per_k)
         self.min_fill_pa = float(min_fill_pa)
-        self._guard = Detector(**detector_params)  # sensor-fault checks only
+        # Sensor-fault checks: a Detector of its own, or (guard) one that the
+        # caller already feeds every sample, whose fault state is read here.
+        self._own_guard = guard is None
+        self._guard = Detector(**detector_params) if guard is None else guard
         self.phase = "idle"
         self.verdict = None
         self.reason = ""
@@ -712,7 +716,7 @@ class DecayTest:
         'sensor_fault', or None."""
         if self.phase in ("idle", "done"):
             return None
-        ev = self._guard.update(t_s, pressure_pa, temperature_c, quality)
+        ev = self._guard.update(t_s, pressure_pa, temperature_c, quality) if self._own_guard else None
         if ev == "sensor_fault" or self._guard._fault:
             if not self._faulted:
                 self._faulted = True

@@ -124,10 +124,15 @@ class Store:
             if len(fl) > len(_SAMPLE_KEYS) or not fl.keys() <= _SAMPLE_KEYS:
                 extra = {k: v for k, v in fl.items() if k not in _SAMPLE_KEYS}
                 extra = _dumps(extra) if extra else None
-            self._samples.append(
-                (self.run_id, self.boot, f.seq, _num(get("t")) or 0.0, f.host_utc,
-                 _num(get("p")), _num(get("T")), int(_num(get("q")) or 0),
-                 _num(get("r")), _num(get("ur")), get("st"), extra))
+            try:  # the usual frame: every number there and well formed
+                row = (self.run_id, self.boot, f.seq, float(get("t")), f.host_utc,
+                       float(get("p")), float(get("T")), int(get("q")),
+                       float(get("r")), float(get("ur")), get("st"), extra)
+            except (TypeError, ValueError):  # a missing or odd value is stored as NULL
+                row = (self.run_id, self.boot, f.seq, _num(get("t")) or 0.0, f.host_utc,
+                       _num(get("p")), _num(get("T")), int(_num(get("q")) or 0),
+                       _num(get("r")), _num(get("ur")), get("st"), extra)
+            self._samples.append(row)
         elif kind == "E":
             self._events.append(
                 (self.run_id, self.boot, f.seq, _num(f.fields.get("t")), f.host_utc,
