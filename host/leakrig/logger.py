@@ -4,7 +4,7 @@ port is reopened, and the store commits in batches."""
 import time
 
 from .errors import LinkError
-from .link import BoardLink, frame
+from .link import BoardLink
 from .store import Store
 
 

@@ -188,10 +188,7 @@ class VirtualBoard:
     def _kill_vm(self):
         proc = self._proc
         if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            self._signal_vm(signal.SIGKILL)
             proc.wait()
         if self._inner is not None:
             try:
@@ -229,11 +226,15 @@ class VirtualBoard:
         else:
             self._start_vm(boot=True)
 
+    def _power_cycle(self):
+        """A hard reset: the VM goes, a new one boots (a board prints nothing)."""
+        self._kill_vm()
+        self._start_vm(boot=True)
+
     def watchdog_reset(self):
         with self._lock:
             self.watchdog_resets += 1
-            self._kill_vm()
-            self._start_vm(boot=True)
+            self._power_cycle()
 
     # --- the pump ---------------------------------------------------------
     def unplug_for(self, seconds):
@@ -304,11 +305,11 @@ class VirtualBoard:
             self._signal_vm()
         self._interrupt_at = None
 
-    def _signal_vm(self):
+    def _signal_vm(self, sig=signal.SIGINT):
         proc = self._proc
         if proc is not None and proc.poll() is None:
             try:
-                os.killpg(proc.pid, signal.SIGINT)
+                os.killpg(proc.pid, sig)
             except OSError:
                 pass
 
@@ -365,12 +366,9 @@ class VirtualBoard:
                     # VM would do after sys.exit (under -i it would stay up).
                     self._drain_inner()
                     self._resets_seen = self.hardware.resets_requested
-                    self._kill_vm()
-                    self._start_vm(boot=True)
+                    self._power_cycle()
                 elif self.hardware.watchdog.expired():
-                    self.watchdog_resets += 1
-                    self._kill_vm()
-                    self._start_vm(boot=True)
+                    self.watchdog_reset()
 
     def _drain_inner(self):
         while self._inner is not None:
