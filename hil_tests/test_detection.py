@@ -86,6 +86,46 @@ def test_ms22_puncture_detected_rated_and_forecast(dut, rig, record):
     record("state_after_detection", int(s.fields["st"] == "leak"), "", low=1)
 
 
+def _variant(tmp_path, name, **changes):
+    """A copy of bundled scenario `name` with `key = value` lines changed."""
+    text = load_scenario(name).path.read_text()
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=")[0].strip()
+        if key in changes:
+            line = "%s = %r" % (key, changes.pop(key))
+        lines.append(line)
+    assert not changes, "keys not in %s: %s" % (name, changes)
+    path = tmp_path / ("%s_variant.toml" % name)
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+# How fast a leak is found through the board, under orbital thermal cycling:
+# the MS-22 puncture at 10 Hz, with the learning period shortened to 20 min
+# (a board parameter) so that the onset comes after it at an affordable
+# board time, and a 5 mL/min seep at 1 Hz after the default 2 h learning.
+ONSETS = [pytest.param("ms22", 10.0, {"onset_s": 1500.0}, {"detector.learn_s": 1200}, 10.0,
+                       id="ms22_10Hz_within_10s"),
+          pytest.param("seep_1ml_min", 1.0, {"onset_s": 7500.0, "rate_ml_min": 5.0}, {}, 120.0,
+                       id="seep_5ml_min_1Hz_within_120s")]
+
+
+@pytest.mark.parametrize("name,rate_hz,changes,config,within_s", ONSETS)
+def test_leak_found_soon_after_onset(dut, rig, record, tmp_path, name, rate_hz, changes, config, within_s):
+    path = _variant(tmp_path, name, **changes)
+    onset = changes["onset_s"]
+    start_scenario(dut, rig, path, rate_hz, **config)
+    seen = []
+    found = dut.wait_event({"leak_detected", "gross_leak"}, board_timeout_s=onset + within_s + 60.0,
+                           host_timeout_s=600, collect=seen)
+    early = [f for f in seen if f.kind == "E" and f.fields["ev"] in LEAK_EVENTS
+             and float(f.fields["t"]) < onset]
+    record("leak_events_before_onset", len(early), "", high=0)
+    record("detection_delay_s", round(float(found.fields["t"]) - onset, 1), "s", low=0.0, high=within_s)
+    record("event_rate_pa_s", float(found.fields["r"]), "Pa/s", high=0.0)
+
+
 SOAKS = [pytest.param("orbital_no_leak", RATE_HZ, 11040.0, id="2_orbits_0.5Hz"),
          pytest.param("orbital_no_leak", 1.0, 33120.0, id="6_orbits_1Hz", marks=pytest.mark.sweep)]
 

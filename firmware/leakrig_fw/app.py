@@ -14,9 +14,10 @@ from . import config as config_mod
 from . import frame
 
 try:
-    from .detector import DecayTest, Detector
+    from .detector import DEFAULTS as DETECTOR_DEFAULTS, DecayTest, Detector
 except ImportError:  # a build without the detector streams raw samples only
     DecayTest = Detector = None
+    DETECTOR_DEFAULTS = {}
 
 # decay start KEY=VALUE...: the keys and the DecayTest parameters they set
 _DECAY_KEYS = {"reject": "reject_pa_s", "fill": "fill_s", "stabilise": "stabilise_s",
@@ -214,13 +215,14 @@ class App:
             fields.append(("r", "%.4f" % det.rate_pa_s))
             fields.append(("ur", "%.4f" % det.rate_sigma_pa_s))
             fields.append(("st", det.state))
-            if ev:
+            while ev:
                 extra = [("r", "%.4f" % det.rate_pa_s)]
                 if det.rate_ml_min is not None:
                     extra.append(("rml", "%.4f" % det.rate_ml_min))
                 if det.time_to_min_s is not None:
                     extra.append(("ttm", "%.0f" % det.time_to_min_s))
                 self.event(ev, extra)
+                ev = det.pending()
         test = self.decay
         if test is not None and test.phase not in ("idle", "done"):
             ev = test.update(self.t_ms / 1000.0,
@@ -321,15 +323,34 @@ class App:
         action = args[0]
         if action == "get":
             keys = args[1:] or sorted(config_mod.SCHEMA)
+            out = []
             for k in keys:
-                if k not in config_mod.SCHEMA:
+                if k.startswith("detector."):
+                    name = self._detector_key(k)
+                    out.append((k, (self.cfg.get("detector") or {}).get(name, DETECTOR_DEFAULTS[name])))
+                elif k not in config_mod.SCHEMA:
                     raise config_mod.ConfigError("unknown key: " + k)
-            self.reply("config", req_id, [(k, self.cfg[k]) for k in keys])
+                else:
+                    out.append((k, self.cfg[k]))
+            self.reply("config", req_id, out)
         elif action == "set":
             key = args[1]
-            value = config_mod.coerce(key, " ".join(args[2:]))
             new = dict(self.cfg)
-            new[key] = value
+            if key.startswith("detector."):
+                # a detector parameter: checked by building a detector with it;
+                # used from the next boot (or `reset`)
+                name = self._detector_key(key)
+                try:
+                    value = float(" ".join(args[2:]))
+                    params = dict(new.get("detector") or {})
+                    params[name] = value
+                    Detector(**params)
+                except ValueError as exc:
+                    raise config_mod.ConfigError("%s: %s" % (key, exc))
+                new["detector"] = params
+            else:
+                value = config_mod.coerce(key, " ".join(args[2:]))
+                new[key] = value
             config_mod.save(new)
             self.cfg = new
             if key == "rate_hz":
@@ -337,6 +358,13 @@ class App:
             self.reply("config", req_id, [(key, value), ("saved", 1)])
         else:
             raise ValueError("config get|set")
+
+    @staticmethod
+    def _detector_key(key):
+        name = key[len("detector."):]
+        if name not in DETECTOR_DEFAULTS:
+            raise config_mod.ConfigError("unknown key: " + key)
+        return name
 
     def cmd_zero(self, args, req_id):
         """Tare: take the current pressure as the zero offset and save it."""

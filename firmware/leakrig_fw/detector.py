@@ -11,7 +11,8 @@ except ImportError:
     def const(x):
         return x
 
-_NF = const(4)          # thermal model features: 1, T, dT/dt, time
+_NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
+_NS = const(4)          # windowed signals: pressure, T, dT/dt, T^2
 _N_WIN = const(8)       # ramp-test windows: 16, 32, ... 2048 samples
 _N_MIN = const(16)
 _RING = const(2048)
@@ -21,8 +22,8 @@ _WARMUP = const(64)
 _GROSS_CONFIRM = const(5)
 
 # Prior standard deviations of the thermal model (weak: a handful of samples
-# outweigh them): level Pa, Pa/K, Pa per K/s, Pa per horizon.
-_PRIOR_SD = (1.0e6, 2.0e4, 6.0e6, 1.0e6)
+# outweigh them): level Pa, Pa/K, Pa per K/s, Pa per horizon, Pa/K^2.
+_PRIOR_SD = (1.0e6, 2.0e4, 6.0e6, 1.0e6, 1.0e3)
 _PRIOR_SIGMA_PA = 10.0
 
 EVENTS = ("leak_suspected", "leak_detected", "gross_leak", "sensor_fault", "cleared")
@@ -33,7 +34,7 @@ DEFAULTS = {
     "thermal_horizon_s": 10800.0,  # memory of the thermal model, s
     "temp_smooth_s": 2.0,        # smoothing of the temperature reading, s
     "temp_rate_s": 5.0,          # smoothing of its derivative, s
-    "thermal_error": 0.05,       # fraction of the thermal pressure slope the compensation may miss
+    "thermal_error": 0.0,        # fraction of the thermal pressure slope the compensation may miss
     "learn_s": 7200.0,           # learning period (no leak assumed): model and excursion level, s
     "learn_margin": 1.5,         # excursion level margin over what the learning period showed
     "noise_horizon_s": 600.0,    # memory of the noise estimate, s
@@ -140,8 +141,9 @@ class Detector:
                     "fault_clear_samples", "gap_factor", "gross_hold_window"):
             if cfg[key] <= 0:
                 raise ValueError("must be positive: " + key)
-        if cfg["compliance_ml_per_kpa"] < 0:
-            raise ValueError("must not be negative: compliance_ml_per_kpa")
+        for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa"):
+            if cfg[key] < 0:
+                raise ValueError("must not be negative: " + key)
         self.cfg = cfg
         self.min_pressure_pa = cfg["min_pressure_pa"]
         self.compliance_ml_per_kpa = cfg["compliance_ml_per_kpa"]
@@ -158,9 +160,10 @@ class Detector:
         self._rp = array("f", bytes(4 * _RING))
         self._rt = array("f", bytes(4 * _RING))
         self._rd = array("f", bytes(4 * _RING))
-        # per window sums: A (sum y) and B (sum of age-weighted y), 3 signals
-        self._a = array("d", [0.0] * (3 * _N_WIN))
-        self._b = array("d", [0.0] * (3 * _N_WIN))
+        self._rq = array("f", bytes(4 * _RING))
+        # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
+        self._a = array("d", [0.0] * (_NS * _N_WIN))
+        self._b = array("d", [0.0] * (_NS * _N_WIN))
         self._z = array("d", [0.0] * _N_WIN)      # leak z per window (falling > 0)
         self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
@@ -260,8 +263,13 @@ class Detector:
     # --- per sample -------------------------------------------------------
     def update(self, t_s, pressure_pa, temperature_c, quality=0):
         """Feed one sample; return None or one event name (further events of
-        the same sample come out of the following calls)."""
+        the same sample: pending())."""
         self._step(t_s, pressure_pa, temperature_c, quality)
+        return self.pending()
+
+    def pending(self):
+        """The next event this sample raised beyond the one update() returned
+        (leak_suspected and leak_detected can come together), or None."""
         if self._events:
             return self._events.pop(0)
         return None
@@ -355,10 +363,12 @@ class Detector:
         x[1] = tc
         x[2] = self._Td
         x[3] = 0.0
+        tq = tc * tc
+        x[4] = tq
         # the thermal model learns only while no leak is suspected
         if self.state == "learning" or self.state == "ok":
             self._learn(x, y, step)
-        comp = y - th[1] * tc - th[2] * self._Td
+        comp = y - th[1] * tc - th[2] * self._Td - th[4] * tq
         self.compensated_pa = comp + self._p_ref
         # white-noise level from successive compensated differences
         d = comp - self._pc_prev
@@ -374,7 +384,7 @@ class Detector:
                     d2 = lim
                 self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
         self.noise_pa = math.sqrt(self._noise_var)
-        self._push(y, tc, self._Td)
+        self._push(y, tc, self._Td, tq)
         self._learn_t += step
         self._judge(dt, p)
 
@@ -393,7 +403,7 @@ class Detector:
         zv[3] -= dl * zv[0]
         # prediction error before the update, for the parameter covariance
         th = self._theta
-        e = y - (th[0] + th[1] * x[1] + th[2] * x[2])
+        e = y - (th[0] + th[1] * x[1] + th[2] * x[2] + th[4] * x[4])
         if self.samples > _WARMUP:
             lim = 25.0 * self._res_var
             e2 = e * e
@@ -429,7 +439,7 @@ class Detector:
     def _restart_windows(self):
         self._count = 0
         self._pos = 0
-        for i in range(3 * _N_WIN):
+        for i in range(_NS * _N_WIN):
             self._a[i] = 0.0
             self._b[i] = 0.0
         for i in range(_N_WIN):
@@ -439,14 +449,14 @@ class Detector:
         if self.state in ("suspected", "leak", "gross"):
             self.state = "ok"
 
-    def _push(self, yp, yt, yd):
+    def _push(self, yp, yt, yd, yq):
         pos = self._pos
         cnt = self._count
-        rings = (self._rp, self._rt, self._rd)
-        vals = (yp, yt, yd)
+        rings = (self._rp, self._rt, self._rd, self._rq)
+        vals = (yp, yt, yd, yq)
         A = self._a
         B = self._b
-        for s in range(3):
+        for s in range(_NS):
             ring = rings[s]
             v = vals[s]
             base = s * _N_WIN
@@ -470,7 +480,7 @@ class Detector:
         """Recompute one window's sums from the ring, so rounding cannot drift."""
         n = self._win[w]
         last = self._pos - 1
-        for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd)):
+        for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd), (3, self._rq)):
             a = 0.0
             b = 0.0
             for age in range(n):
@@ -498,9 +508,13 @@ class Detector:
         cov_scale = self._res_var if self._res_var > self._noise_var else self._noise_var
         k1 = th[1]
         k2 = th[2]
+        k4 = th[4]
         m11 = M[1 * _NF + 1] * cov_scale
         m12 = M[1 * _NF + 2] * cov_scale
         m22 = M[2 * _NF + 2] * cov_scale
+        m14 = M[1 * _NF + 4] * cov_scale
+        m24 = M[2 * _NF + 4] * cov_scale
+        m44 = M[4 * _NF + 4] * cov_scale
         nv = self._noise_var
         eps = self.cfg["thermal_error"]
         A = self._a
@@ -521,10 +535,12 @@ class Detector:
             bp = (B[w] + h * A[w]) * f
             bt = (B[_N_WIN + w] + h * A[_N_WIN + w]) * f
             bd = (B[2 * _N_WIN + w] + h * A[2 * _N_WIN + w]) * f
-            slope = bp - k1 * bt - k2 * bd
-            thermal = eps * (k1 * bt + k2 * bd)
+            bq = (B[3 * _N_WIN + w] + h * A[3 * _N_WIN + w]) * f
+            thermal = k1 * bt + k2 * bd + k4 * bq
+            slope = bp - thermal
+            thermal *= eps
             var = (nv * (self._g[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
-                   + thermal * thermal)
+                   + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
             sig = math.sqrt(var) if var > 0 else 1e-12
             z = -slope / sig
             if n <= gross_n and z > c_det and slope < -self.cfg["gross_rate_pa_s"]:

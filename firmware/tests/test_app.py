@@ -221,3 +221,28 @@ def test_decay_command_rejects_bad_arguments():
         app.handle(bad)
     got = _frames(out)
     assert [f["err"] for _, k, f in got] == ["bad_argument"] * 5, got
+
+
+def test_detector_parameter_set_checked_saved_and_read_back():
+    import os
+    from leakrig_fw import config
+    app, out = _app()
+    app.handle(b"config get detector.learn_s")
+    app.handle(b"config set detector.learn_s 1200")
+    app.handle(b"config get detector.learn_s detector.arl0_h")
+    for bad in (b"config set detector.nokey 1", b"config set detector.learn_s -5",
+                b"config set detector.learn_s abc", b"config get detector.nokey"):
+        app.handle(bad)
+    got = _frames(out)
+    assert float(got[0][2]["detector.learn_s"]) == 7200.0
+    assert got[1][2]["saved"] == "1"
+    assert float(got[2][2]["detector.learn_s"]) == 1200.0
+    assert float(got[2][2]["detector.arl0_h"]) == 1000.0
+    assert [f.get("err") for _, _, f in got[3:]] == ["bad_argument"] * 4, got[3:]
+    saved, source = config.load()
+    assert source == "file" and saved["detector"] == {"learn_s": 1200.0}
+    for name in (config.FILE, config.BACKUP):
+        try:
+            os.remove(name)
+        except OSError:
+            pass

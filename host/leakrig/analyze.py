@@ -101,11 +101,12 @@ def replay(samples, params=None):
     for t, p, temp, q in samples:
         n += 1
         ev = det.update(t, p, temp, q)
-        if ev:
+        while ev:
             events.append({"t_s": _clean(t), "event": ev, "rate_pa_s": _clean(det.rate_pa_s),
                            "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
                            "rate_ml_min": _clean(det.rate_ml_min),
                            "time_to_min_s": _clean(det.time_to_min_s), "state": det.state})
+            ev = det.pending()
     summary = {"samples": n, "events": len(events), "state": det.state,
                "rate_pa_s": _clean(det.rate_pa_s), "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
                "rate_ml_min": _clean(det.rate_ml_min), "time_to_min_s": _clean(det.time_to_min_s),
