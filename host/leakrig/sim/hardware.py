@@ -82,6 +82,15 @@ class SimHardware:
             bus = self.onewire_buses.setdefault(str(pin_id), OneWireBus())
         return bus
 
+    def i2c_write_acks(self):
+        """((bus, addr, mask), ...): the I2C devices that acknowledge a write
+        whose first byte is in mask (I2CBus.write_acks), as things stand."""
+        out = []
+        for bus_id, bus in self.i2c_buses.items():
+            for addr, mask in bus.write_acks():
+                out.append((bus_id, addr, mask))
+        return tuple(out)
+
     def pin_write(self, pin_id, level):
         self.pins[pin_id] = level
         for bus in self.spi_buses.values():
