@@ -217,3 +217,4 @@ print("R", list(b))
     assert rc == 0, out
     assert "E 19" in out and "R [0, 1]" in out
     assert dev.log == []
+
