@@ -95,3 +95,18 @@ def test_out_of_range_saturates_adc():
     assert d1 == ms5837.ADC_MAX
     d1, d2 = ms5837.raw_from_physical(c, 1e5, 400.0)
     assert d2 == ms5837.ADC_MAX
+
+
+def test_write_ack_mask_is_the_commands_the_part_acknowledges():
+    _, bus, chip, _ = _rig()
+    mask = chip.write_ack_mask()
+    for cmd in range(256):
+        promised = bool(mask[cmd >> 3] >> (cmd & 7) & 1)
+        try:
+            bus.write(0x76, bytes([cmd]))
+            acked = True
+        except Nack:
+            acked = False
+        assert promised == acked, hex(cmd)
+    chip.nack = True
+    assert chip.write_ack_mask() is None

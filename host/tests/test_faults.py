@@ -291,3 +291,24 @@ def test_time_source_takes_a_clock_or_a_callable():
     clock.now_s = 7.0
     assert faults.time_source(clock)() == 7.0
     assert faults.time_source(lambda: 3.0)() == 3.0
+
+
+def test_chips_that_may_nack_promise_no_write_acknowledge():
+    clock = SimClock()
+    bus = I2CBus()
+    steady = MS5837Emulator(clock, lambda: 300000.0, lambda: 20.0)
+    windows = MS5837Emulator(clock, lambda: 300000.0, lambda: 20.0)
+    random_nacks = MS5837Emulator(clock, lambda: 300000.0, lambda: 20.0)
+    adc = ADS1115Emulator(clock, ain=[RatiometricFrontEnd(lambda: 300000.0)])
+    adc.front_end = adc.ain[0]
+    bus.attach(0x76, steady)
+    bus.attach(0x77, windows)
+    bus.attach(0x78, random_nacks)
+    bus.attach(0x48, adc)
+    install("loop_pressure_aux", {"nack": [[10.0, 20.0]]}, windows, clock)
+    install("loop_pressure_aux", {"nack_probability": 0.1}, random_nacks, clock)
+    # A dropout of an analog transducer opens its signal; the ADC still answers.
+    install("loop_pressure", {"dropout": [[1.0, 2.0]]}, adc, clock)
+    assert sorted(addr for addr, _ in bus.write_acks()) == [0x48, 0x76]
+    steady.nack = True
+    assert sorted(addr for addr, _ in bus.write_acks()) == [0x48]

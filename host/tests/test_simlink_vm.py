@@ -1,8 +1,10 @@
 """The VM's end of the sim link on the real VM: posted requests reach the
 simulator in order and at their simulated time, an I2C NACK still raises at
 the write, lockstep time is the VM's own but follows a host-side advance,
-and a loop that only sleeps keeps the simulator's clock close behind."""
-from leakrig.sim.bus import Nack
+a loop that only sleeps keeps the simulator's clock close behind, and I2C
+writes the acknowledge table promises are posted without changing where a
+NACK raises."""
+from leakrig.sim.bus import Nack, ack_mask
 from leakrig.sim.testing import VMHarness
 
 
@@ -111,3 +113,108 @@ print("R", list(b))
 """)
     assert rc == 0, out
     assert "E 19" in out and "R [0, 1]" in out
+
+
+class _Promising(_Recorder):
+    """A _Recorder that promises to acknowledge writes starting with 0x01
+    or 0x02 (and NACKs any other write), unless told to NACK."""
+
+    def write_ack_mask(self):
+        return None if self.nack else ack_mask((1, 2))
+
+    def i2c_write(self, data, stop):
+        if data and data[0] not in (1, 2):
+            raise Nack("unknown command")
+        _Recorder.i2c_write(self, data, stop)
+
+
+def test_promised_writes_are_posted_at_their_time_and_others_nack_at_the_write():
+    with VMHarness() as h:
+        dev = _Promising(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        rc, out = h.run("""
+import time, machine, _simlink
+i2c = machine.I2C(0)
+_simlink.call(_simlink.OP_TIME_NOW, b"")
+print("A", sorted(_simlink.acks))
+time.sleep_ms(5)
+i2c.writeto(0x40, b"\\x01")
+time.sleep_ms(1)
+i2c.writeto(0x40, b"\\x02\\x09")
+time.sleep_ms(1)
+try:
+    i2c.writeto(0x40, b"\\x03")
+except OSError as e:
+    print("E", e.args[0], time.ticks_ms())
+b = bytearray(2)
+i2c.readfrom_mem_into(0x40, 0x01, b)
+print("R", list(b))
+""")
+        rounds = h.server.round_trips
+    assert rc == 0, out
+    assert "A [64]" in out  # bus 0 << 8 | 0x40
+    assert "E 19 7" in out  # the unpromised write NACKs at the write
+    assert "R [0, 1]" in out
+    assert dev.log == [(5000, "w", b"\x01"), (6000, "w", b"\x02\x09"), (7000, "w", b"\x01"), (7000, "r", 2)]
+    # HELLO, the TIME_NOW, the NACKed write and the read: the promised writes cost none.
+    assert rounds == 4
+
+
+def test_a_device_told_to_nack_is_no_longer_promised():
+    with VMHarness() as h:
+        dev = _Promising(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        orig = dev.i2c_read
+
+        def read_then_fail(n, stop):
+            out = orig(n, stop)
+            dev.nack = True  # the host pulls the part while the VM reads it
+            return out
+        dev.i2c_read = read_then_fail
+        rc, out = h.run("""
+import machine, _simlink
+i2c = machine.I2C(0)
+b = bytearray(2)
+i2c.readfrom_mem_into(0x40, 0x01, b)
+print("A", sorted(_simlink.acks))
+try:
+    i2c.writeto(0x40, b"\\x01")
+except OSError as e:
+    print("E", e.args[0])
+""")
+    assert rc == 0, out
+    assert "A []" in out and "E 19" in out
+
+
+def test_a_promised_write_nacked_after_all_raises_at_the_next_reply():
+    # The host changes the rig after the VM has the table and before its
+    # posted write is applied: the NACK raises at the next request that
+    # waits for a reply, and the link stays in step.
+    with VMHarness() as h:
+        dev = _Promising(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        other = _Recorder(h.clock)
+        h.i2c(0).attach(0x41, other)
+
+        def on_request(op):
+            if op == 14 and h.clock.now_us == 0:  # the first posted sleep
+                dev.nack = True
+        h.server.on_request = on_request
+        rc, out = h.run("""
+import time, machine
+i2c = machine.I2C(0)
+b = bytearray(2)
+i2c.readfrom_mem_into(0x41, 0x01, b)
+time.sleep_ms(1)
+i2c.writeto(0x40, b"\\x01")
+try:
+    i2c.readfrom_mem_into(0x41, 0x01, b)
+except OSError as e:
+    print("E", e.args[0])
+i2c.readfrom_mem_into(0x41, 0x01, b)
+print("R", list(b))
+""")
+    assert rc == 0, out
+    assert "E 19" in out and "R [0, 1]" in out
+    assert dev.log == []
+

@@ -6,6 +6,20 @@ class Nack(OSError):
     """No device acknowledged (absent address, or a fault injected)."""
 
 
+# A write-acknowledge mask (see I2CBus.write_acks): bit b of byte b >> 3 set
+# when a write starting with byte b is acknowledged.
+ACK_EVERY_WRITE = b"\xff" * 32
+
+
+def ack_mask(first_bytes):
+    """The write-acknowledge mask of a chip that acknowledges a write when,
+    and only when, its first byte is one of first_bytes."""
+    mask = bytearray(32)
+    for b in first_bytes:
+        mask[b >> 3] |= 1 << (b & 7)
+    return bytes(mask)
+
+
 class I2CBus:
     def __init__(self):
         self.devices = {}
@@ -27,6 +41,21 @@ class I2CBus:
         if len(data) != n:
             raise ValueError("device 0x%02x returned %d of %d bytes" % (addr, len(data), n))
         return data
+
+    def write_acks(self):
+        """[(addr, mask)] for the devices that will acknowledge a write as
+        long as nothing on the host side changes: each device's
+        write_ack_mask() gives the first bytes it acknowledges a write with,
+        or None when it may NACK anyway (a NACK fault, told to NACK). A
+        device without the method is not listed."""
+        out = []
+        for addr, device in self.devices.items():
+            f = getattr(device, "write_ack_mask", None)
+            if f is not None:
+                mask = f()
+                if mask is not None:
+                    out.append((addr, mask))
+        return out
 
     def scan(self):
         found = []

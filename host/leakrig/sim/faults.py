@@ -292,6 +292,12 @@ class DeviceFaults:
             return True
         return bool(s.nack_probability and self.rng.random() < s.nack_probability)
 
+    def _may_be_silent(self):
+        """Whether _silent can ever be true for this chip."""
+        s = self.spec
+        return bool(s.nack or s.nack_probability
+                    or (s.dropout and self.front_end is None and not self.has_rtd))
+
     def _nack(self):
         self.faults.injected_nacks += 1
         raise Nack("{} not responding (injected)".format(type(self.chip).__name__))
@@ -317,6 +323,10 @@ class DeviceFaults:
                 return read(n, stop)
 
             chip.i2c_write, chip.i2c_read = i2c_write, i2c_read
+            if self._may_be_silent() and hasattr(chip, "write_ack_mask"):
+                # A write may be NACKed at any transfer: no write is
+                # promised an acknowledge (the VM waits for each one).
+                chip.write_ack_mask = lambda: None
         if hasattr(chip, "spi_transfer"):
             select, transfer = chip.spi_select, chip.spi_transfer
 

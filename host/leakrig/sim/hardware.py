@@ -15,7 +15,12 @@ class Watchdog:
     machine) burns none, so it is not taken for hung.
 
     cpu_clock returns the VM's CPU seconds (the virtual board supplies it);
-    it is read only by expired(), which the board polls, never per feed."""
+    it is read only by expired(), which the board polls, never per feed, and
+    at most every CPU_CHECK_S of wall time (the board polls on every burst
+    of VM output, and reading a process's CPU time is a file read): a hung
+    loop is caught that much later at most."""
+
+    CPU_CHECK_S = 0.02
 
     def __init__(self, clock, cpu_clock=None):
         self.clock = clock
@@ -24,6 +29,7 @@ class Watchdog:
         self._fed_sim_us = 0
         self._fed_cpu = 0.0
         self._fed = False
+        self._cpu_check_at = 0.0
         self.expiries = 0
 
     def start(self, timeout_ms):
@@ -31,6 +37,7 @@ class Watchdog:
         self._fed_sim_us = self.clock.now_us
         self._fed_cpu = self.cpu_clock()
         self._fed = False
+        self._cpu_check_at = time.monotonic() + self.CPU_CHECK_S
 
     def feed(self):
         self._fed_sim_us = self.clock.now_us
@@ -43,13 +50,19 @@ class Watchdog:
     def expired(self):
         if self.timeout_ms is None:
             return False
+        if self.clock.now_us - self._fed_sim_us > self.timeout_ms * 1000:
+            return True
+        wall = time.monotonic()
+        if wall < self._cpu_check_at:
+            return False
+        self._cpu_check_at = wall + self.CPU_CHECK_S
         cpu = self.cpu_clock()
         if self._fed:
+            # Fed since the last check: the CPU time counts from now (the
+            # feed was at most CPU_CHECK_S of wall time ago).
             self._fed = False
             self._fed_cpu = cpu
-        sim_late = self.clock.now_us - self._fed_sim_us > self.timeout_ms * 1000
-        cpu_late = cpu - self._fed_cpu > self.timeout_ms / 1000
-        return sim_late or cpu_late
+        return cpu - self._fed_cpu > self.timeout_ms / 1000
 
 
 class SimHardware:
@@ -81,6 +94,15 @@ class SimHardware:
         if bus is None:
             bus = self.onewire_buses.setdefault(str(pin_id), OneWireBus())
         return bus
+
+    def i2c_write_acks(self):
+        """((bus, addr, mask), ...): the I2C devices that acknowledge a write
+        whose first byte is in mask (I2CBus.write_acks), as things stand."""
+        out = []
+        for bus_id, bus in self.i2c_buses.items():
+            for addr, mask in bus.write_acks():
+                out.append((bus_id, addr, mask))
+        return tuple(out)
 
     def pin_write(self, pin_id, level):
         self.pins[pin_id] = level

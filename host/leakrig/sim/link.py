@@ -14,7 +14,7 @@ from .vm._simlink import (  # noqa: E402
     OP_HELLO, OP_I2C_WRITE, OP_I2C_READ, OP_I2C_SCAN, OP_SPI_XFER, OP_PIN_WRITE,
     OP_PIN_READ, OP_OW_RESET, OP_OW_WRITE, OP_OW_READ, OP_OW_WRITE_BIT, OP_OW_READ_BIT,
     OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, OP_I2C_WRITE_READ,
-    POSTED, ST_OK, ST_NACK, ST_ERROR, ST_TIME)
+    POSTED, ST_OK, ST_NACK, ST_ERROR, ST_TIME, ST_ACKS)
 
 _Q = struct.Struct("<Q")
 _HDR = struct.Struct("<BH")
@@ -111,15 +111,23 @@ class LinkServer:
             if self.on_request:
                 self.on_request(op)
             if not posted and session.error is not None:
-                status, body = ST_ERROR, session.error
+                status, body = session.error
                 session.error = None
             else:
                 status, body = self._dispatch(session, op, payload)
             if posted:
                 if status != ST_OK and session.error is None:
-                    # Reported on the next answered request.
-                    session.error = body if status == ST_ERROR else b"posted request NACKed"
+                    # Reported on the next answered request: an error as an
+                    # error, a NACK (of a write posted on the acknowledge
+                    # table, the host having changed the rig since) as a NACK.
+                    session.error = (status, body)
                 return None
+            acks = self.hardware.i2c_write_acks()
+            if acks != session.acks:
+                # The VM posts the writes this table promises an acknowledge.
+                session.acks = acks
+                body = _encode_acks(acks) + body
+                status |= ST_ACKS
             clock = self.hardware.clock
             if clock.lockstep and clock.now_us != session.vm_now_us:
                 # Time moved under the VM (the host advanced it): say so.
@@ -235,9 +243,20 @@ class LinkServer:
         return ST_OK, b""
 
 
+def _encode_acks(acks):
+    """The write-acknowledge table: k:u8, then k of bus:u8, addr:u8, mask[32]."""
+    out = bytearray((len(acks),))
+    for bus, addr, mask in acks:
+        out.append(bus)
+        out.append(addr)
+        out += mask
+    return bytes(out)
+
+
 class _Session:
     """What the server knows of one VM connection."""
 
     def __init__(self):
         self.vm_now_us = 0   # the time the VM takes it to be (lockstep)
-        self.error = None    # error of a posted request, for the next reply
+        self.error = None    # (status, body) of a posted request, for the next reply
+        self.acks = None     # the write-acknowledge table the VM holds

@@ -8,7 +8,7 @@ runs from 3.3 V; the ratiometric transducer from 5 V, its output through a
 10 kΩ / 20 kΩ divider (ratio 2/3, so 0.5–4.5 V reaches the pin as
 0.333–3.0 V) read with the ±4.096 V range; the current loop across 165 Ω
 (4–20 mA → 0.66–3.3 V), same range."""
-from ..bus import Nack
+from ..bus import ACK_EVERY_WRITE, Nack
 
 # Deadlines are compared to float seconds built from whole microseconds.
 CLOCK_EPS_S = 1e-9
@@ -96,6 +96,10 @@ class ADS1115Emulator:
         if reg == REG_LO_THRESH:
             return self.lo_thresh
         return self.hi_thresh
+
+    def write_ack_mask(self):
+        """Every write is acknowledged, unless the part is told to NACK."""
+        return None if self.nack else ACK_EVERY_WRITE
 
     def i2c_write(self, data, stop):
         if self.nack:

@@ -5,7 +5,7 @@ and the IIR filter. Raw adc_T/adc_P come from inverting the datasheet's
 integer compensation."""
 import struct
 
-from ..bus import Nack
+from ..bus import ACK_EVERY_WRITE, Nack
 from ._search import lower_bound
 
 # Deadlines are compared to float seconds built from whole microseconds.
@@ -268,6 +268,10 @@ class BMP280Emulator:
                 self._busy_until = None
         elif reg == REG_CONFIG:
             self.config = value & 0xFD
+
+    def write_ack_mask(self):
+        """Every write is acknowledged, unless the part is told to NACK."""
+        return None if self.nack else ACK_EVERY_WRITE
 
     def i2c_write(self, data, stop):
         if self.nack:

@@ -1,7 +1,7 @@
 """TE MS5837-30BA pressure sensor at command level: reset, PROM with CRC4,
 D1/D2 conversions per OSR with their conversion times, ADC read. Raw D1/D2
 come from inverting the datasheet's first- and second-order compensation."""
-from ..bus import Nack
+from ..bus import Nack, ack_mask
 from ._search import lower_bound
 
 # Deadlines are compared to float seconds built from whole microseconds.
@@ -25,6 +25,16 @@ DATASHEET_D2 = 6815414
 PRODUCT_FIELD = 0x1A << 5  # factory-defined bits 11..0 of word 0 (30BA)
 
 ADC_MAX = (1 << 24) - 1
+
+
+def known_command(cmd):
+    """A command byte the part acknowledges (it NACKs any other)."""
+    return (cmd in (CMD_RESET, CMD_ADC_READ)
+            or (CMD_PROM_READ <= cmd <= CMD_PROM_READ + 14 and not cmd & 1)
+            or (cmd & 0xF0 in (CMD_CONVERT_D1, CMD_CONVERT_D2) and not cmd & 1 and (cmd & 0x0F) <= 10))
+
+
+COMMAND_ACKS = ack_mask(c for c in range(256) if known_command(c))
 
 
 def crc4(words):
@@ -140,6 +150,11 @@ class MS5837Emulator:
         if self._conversion is not None and self.clock.now_s + CLOCK_EPS_S >= self._conversion[0]:
             self._result = self._conversion[1]
             self._conversion = None
+
+    def write_ack_mask(self):
+        """Writes of a known command are acknowledged, unless the part is
+        told to NACK."""
+        return None if self.nack else COMMAND_ACKS
 
     def i2c_write(self, data, stop):
         if self.nack:

@@ -2,11 +2,12 @@
 # over a Unix socket; docs/virtual-board.md ("Transport") has the byte layout.
 # Only the sim's machine, time and onewire modules import this.
 #
-# Requests that need an answer (reads, I2C writes, which may be NACKed) are
+# Requests that need an answer (reads, I2C writes that may be NACKed) are
 # round trips. Requests that cannot fail on a board (pin and SPI writes,
-# 1-Wire writes, watchdog feeds, lockstep sleeps) are posted: they are queued
-# here and go out in the same write as the next round trip, so the simulator
-# applies them in order, at the simulated time they were made. In lockstep
+# 1-Wire writes, watchdog feeds, lockstep sleeps, and I2C writes that the
+# simulator's acknowledge table says will be acknowledged) are posted: they
+# are queued here and go out in the same write as the next round trip, so
+# the simulator applies them in order, at the simulated time they were made. In lockstep
 # mode the VM keeps its own copy of simulated time: a sleep moves it forward
 # at once and the simulator hears of it with the next request.
 import os
@@ -37,6 +38,7 @@ ST_OK = 0
 ST_NACK = 1
 ST_ERROR = 2
 ST_TIME = 0x80  # status flag: the payload starts with now_us:u64 (time moved)
+ST_ACKS = 0x40  # status flag: then comes the write-acknowledge table (it changed)
 
 # Posted requests wait at most this much simulated time for a round trip to
 # carry them: a loop that only sleeps makes one then (so the simulator's
@@ -51,6 +53,10 @@ _out = bytearray(1024)  # queued request frames, then the round trip's own
 _out_mv = memoryview(_out)
 _n = 0                  # bytes queued in _out
 _sleep_at = -1          # offset of a posted sleep that is the last frame queued
+# The simulator's write-acknowledge table: bus << 8 | addr -> 32-byte mask,
+# bit b of byte b >> 3 set when a write starting with byte b will be
+# acknowledged (until the table changes, which the next reply says).
+acks = {}
 
 
 def _connect():
@@ -62,6 +68,7 @@ def _connect():
     s.connect(struct.pack("H", socket.AF_UNIX) + path.encode() + bytes(1))
     _sock = s
     mine = _now_us
+    acks.clear()  # the new connection's first reply gives the table
     _n = 0  # what was queued on a dropped connection is lost with it
     _sleep_at = -1
     reply = call(OP_HELLO, b"")
@@ -170,10 +177,31 @@ def _round_trip(op, payload):
     at = 3
     if status & ST_TIME:
         _set_now(data, 3)
-        status &= 0x7F
         at = 11
         n -= 8
-    return status, data, at, n
+    if status & ST_ACKS:
+        k = _set_acks(data, at)
+        at += k
+        n -= k
+    return status & 0x3F, data, at, n
+
+
+def _set_acks(data, at):
+    """Take the write-acknowledge table at data[at:]; return its length."""
+    acks.clear()
+    k = data[at]
+    i = at + 1
+    for _ in range(k):
+        acks[data[i] << 8 | data[i + 1]] = bytes(data[i + 2:i + 34])
+        i += 34
+    return i - at
+
+
+def acked(bus, addr, first):
+    """Whether a write to addr on bus starting with byte `first` will be
+    acknowledged, so that it can be posted."""
+    mask = acks.get(bus << 8 | addr)
+    return mask is not None and (mask[first >> 3] >> (first & 7)) & 1
 
 
 def _fail(status, body):

@@ -141,9 +141,15 @@ class I2C:
         return list(_link.call(_link.OP_I2C_SCAN, bytes((self._bus,))))
 
     def writeto(self, addr, buf, stop=True):
-        # A write is a round trip: a NACK raises here, as on a board.
-        _link.call(_link.OP_I2C_WRITE, bytes((self._bus, addr, 1 if stop else 0)) + bytes(buf))
-        return len(buf)
+        # A write the simulator has promised to acknowledge is posted; any
+        # other is a round trip, so that a NACK raises here, as on a board.
+        n = len(buf)
+        req = bytes((self._bus, addr, 1 if stop else 0)) + bytes(buf)
+        if n and _link.acked(self._bus, addr, buf[0]):
+            _link.post(_link.OP_I2C_WRITE, req)
+        else:
+            _link.call(_link.OP_I2C_WRITE, req)
+        return n
 
     def writevto(self, addr, vector, stop=True):
         data = b"".join(bytes(b) for b in vector)
