@@ -14,9 +14,10 @@ A read whose lines are not all well-formed samples of one layout (a hello,
 an event, a reply, a bad CRC, an escaped value, garbage) takes the general
 path, line by line through `leakrig_fw.frame.decode`; the fast path accepts
 a line only when that decoder would accept it with the same result."""
-from binascii import crc32
+from binascii import crc32, unhexlify
 from itertools import repeat
 from operator import itemgetter
+from struct import unpack
 
 from . import fwpath  # noqa: F401  (puts the shared firmware modules on the path)
 from leakrig_fw import frame
@@ -26,6 +27,7 @@ from leakrig_fw import frame
 # that JSON would escape, so a value is its own text and its own JSON.
 _PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b',=%"\\')
 _MAX_BODY = frame.MAX_FRAME - 11  # '$' + body + '*' + 8 hex digits + CR within MAX_FRAME
+_HEX = b"0123456789ABCDEF"
 _SAMPLE_COLUMNS = ("t", "p", "T", "q", "r", "ur", "st")
 _new = tuple.__new__
 
@@ -173,10 +175,14 @@ class SampleParser:
         lines = region[1:-2].split(b"\r\n$")
         bodies, stars, crcs = zip(*map(bytes.rpartition, lines, repeat(b"*")))
         # CRC: each line ends in '*' and the CRC of the bytes between '$'
-        # and '*' in the canonical 8 upper-case hex digits.
+        # and '*' in 8 upper-case hex digits (the general path's decoder
+        # also takes some odd spellings of it: those lines go that way).
         if stars.count(b"*") != n:
             return None
-        if list(map(b"%08X".__mod__, map(crc32, bodies))) != list(crcs):
+        hexes = b"".join(crcs)
+        if len(hexes) != 8 * n or max(map(len, crcs)) != 8 or hexes.translate(None, _HEX):
+            return None  # not 8 upper-case hex digits each
+        if unpack(">%dI" % n, unhexlify(hexes)) != tuple(map(crc32, bodies)):
             return None
         if max(map(len, bodies)) > _MAX_BODY:
             return None

@@ -153,6 +153,16 @@ def test_crc_field_forms_agree():
         feed_both(data, [len(data)], last_seq=0)
 
 
+def test_crc_digits_shifted_between_lines_agree():
+    """Two lines whose CRC fields are 7 and 9 digits long: together the
+    right 16 digits, each line wrong."""
+    a, b = b"LR1,1,S,t=1,p=2", b"LR1,2,S,t=2,p=3"
+    ca, cb = b"%08X" % frame.checksum(a), b"%08X" % frame.checksum(b)
+    data = b"$" + a + b"*" + ca[:7] + b"\r\n$" + b + b"*" + ca[7:] + cb + b"\r\n" + seal("LR1,3,S,t=3,p=4")
+    out, r = feed_both(data, [len(data)], last_seq=0)
+    assert [f.seq for f in out] == [3] and r.stats.crc_errors == 2
+
+
 def damage(rng, data):
     data = bytearray(data)
     for _ in range(rng.randint(1, 6)):
