@@ -167,12 +167,14 @@ class SampleParser:
     def parse(self, region, host_utc):
         """region: bytes of whole lines (ends with LF), starting outside a
         frame. Returns a SampleBlock of all its lines, or None."""
-        n = region.count(b"\n")
-        # Every line starts with '$', holds no other '$', ends with CR LF.
-        if (n == 0 or region[:1] != b"$" or region[-2:] != b"\r\n"
-                or region.count(b"$") != n or region.count(b"\r\n$") != n - 1):
+        # Every line starts with '$', holds no other '$' and no other LF,
+        # and ends with CR LF.
+        if region[:1] != b"$" or region[-2:] != b"\r\n":
             return None
         lines = region[1:-2].split(b"\r\n$")
+        n = len(lines)
+        if region.count(b"$") != n or region.count(b"\n") != n:
+            return None
         bodies, stars, crcs = zip(*map(bytes.rpartition, lines, repeat(b"*")))
         # CRC: each line ends in '*' and the CRC of the bytes between '$'
         # and '*' in 8 upper-case hex digits (the general path's decoder

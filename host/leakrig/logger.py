@@ -61,7 +61,7 @@ class Logger:
             return
         # A block of samples, none of them asked for again: stored at once;
         # only the last one's time matters here.
-        self.store.add_frames(frames)
+        self.store.add_block(block, frames)
         self.samples += block.n
         self.last_t = _board_time(frames[-1].value("t", "nan"))
 

@@ -153,9 +153,18 @@ class Store:
         same rows as add_frame one by one. A block of samples from the fast
         path is turned into rows column by column."""
         block = SampleBlock.of(frames)
-        rows = self._block_rows(block) if block is not None else None
-        if rows is None:
+        if block is None:
             for f in frames:
+                self.add_frame(f)
+        else:
+            self.add_block(block, frames)
+
+    def add_block(self, block, frames=None):
+        """Store all the frames of a SampleBlock (`frames`: those frames, when
+        the caller holds them already)."""
+        rows = self._block_rows(block)
+        if rows is None:
+            for f in block.frames() if frames is None else frames:
                 self.add_frame(f)
             return
         # Commit at the same rows as add_frame would: never more than
