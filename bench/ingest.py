@@ -1,5 +1,6 @@
-"""Ingest throughput: sample frames per second through the host's frame
-reader (syntax, CRC, sequence tracking) and the SQLite store, on one core,
+"""Ingest throughput: sample frames per second through the logger's host
+path (frame reader: syntax, CRC, sequence tracking; the logger's handling of
+each read; the SQLite store with its commit policy), on one core,
 as the number of 1 kHz rigs one core can log. Baselines measured in the same
 run on the same stream: splitting the bytes into lines (the floor no parser
 beats) and a naive logger (pyserial readline, one INSERT and COMMIT per row).
@@ -14,8 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 
-from leakrig.link import FrameReader  # noqa: E402  (also puts firmware/ on the path)
-from leakrig.store import Store  # noqa: E402
+from leakrig.logger import Logger  # noqa: E402  (also puts firmware/ on the path)
 from leakrig_fw import frame  # noqa: E402
 
 FRAMES = 30000
@@ -39,19 +39,25 @@ def stream(n, seed=1):
 
 
 def bench_ingest(data, path):
-    store = Store(path)
-    store.start_run(name="bench")
-    reader = FrameReader()
+    """What Logger.run does with each read, the port read aside: the bytes
+    into the link's FrameReader, the frames into Logger.ingest (and so the
+    Store), then the store's commit check."""
+    logger = Logger("loop://", path, name="bench", resend=False)
+    reader = logger.link.reader
+    store = logger.store
     n = 0
     t0 = time.perf_counter()
     for i in range(0, len(data), CHUNK):
-        for f in reader.feed(data[i:i + CHUNK]):
-            store.add_frame(f)
-            n += 1
+        frames = reader.feed(data[i:i + CHUNK])
+        logger.ingest(frames)
+        store.maybe_commit()
+        n += len(frames)
     store.commit()
     elapsed = time.perf_counter() - t0
-    store.close()
+    stored = store.db.execute("SELECT count(*) FROM samples").fetchone()[0]
+    logger.close()
     assert reader.stats.crc_errors == 0 and reader.stats.gaps == 0
+    assert stored == logger.samples == n - 1  # all but the hello
     return n, elapsed
 
 

@@ -7,7 +7,10 @@ import serial
 
 from . import fwpath  # noqa: F401  (puts the shared firmware modules on the path)
 from .errors import LinkError
+from .frames import Frame, SampleParser
 from leakrig_fw import frame
+
+__all__ = ["Frame", "FrameReader", "BoardLink", "LinkStats", "open_port"]
 
 MAX_LINE = frame.MAX_FRAME
 
@@ -44,17 +47,6 @@ class LinkStats:
         return dict(vars(self))
 
 
-class Frame:
-    __slots__ = ("seq", "kind", "fields", "raw", "host_utc")
-
-    def __init__(self, seq, kind, fields, raw, host_utc):
-        self.seq = seq
-        self.kind = kind
-        self.fields = fields
-        self.raw = raw
-        self.host_utc = host_utc
-
-
 class FrameReader:
     """Bytes in, checked frames out. Keeps the state of sequence tracking.
 
@@ -66,12 +58,49 @@ class FrameReader:
         self.on_gap = on_gap
         self._buf = bytearray()
         self._in_frame = False
+        self._parser = SampleParser()
         self.last_seq = None
 
     def feed(self, data, host_utc=None):
-        out = []
         now = host_utc if host_utc is not None else time.time()
         data = bytes(data)
+        if self._in_frame:
+            # Carry on with the frame cut by the last read: the same as
+            # reading its bytes again from outside a frame.
+            data = bytes(self._buf) + data
+            self._in_frame = False
+            self._buf = bytearray()
+        last = data.rfind(b"\n") + 1
+        if last == 0:
+            return self._scan(data, now)
+        out = self._lines(data[:last] if last < len(data) else data, now)
+        if last < len(data):
+            out += self._scan(data[last:], now)
+        return out
+
+    def _lines(self, region, now):
+        """Frames of whole lines (region ends with LF, starts outside a
+        frame): a block of samples at once when every line is one, else
+        line by line."""
+        block = self._parser.parse(region, now)
+        if block is None:
+            return self._scan(region, now)
+        stats = self.stats
+        seqs = block.seqs
+        last = self.last_seq
+        n = block.n
+        if last is not None and seqs[0] == last + 1 and seqs[-1] == last + n and seqs == list(range(last + 1, last + n + 1)):
+            stats.frames += n
+            self.last_seq = seqs[-1]
+        else:
+            for seq in seqs:
+                stats.frames += 1
+                self._track(frame.KIND_SAMPLE, seq)
+        return block.frames()
+
+    def _scan(self, data, now):
+        """The general path: bytes in any state, frame by frame."""
+        out = []
         i = 0
         n = len(data)
         while i < n:
@@ -127,6 +156,11 @@ class FrameReader:
             self.stats.crc_errors += 1
             return None
         self.stats.frames += 1
+        self._track(kind, seq)
+        return Frame(seq, kind, fields, line, now)
+
+    def _track(self, kind, seq):
+        """Sequence tracking for one accepted frame."""
         if kind == frame.KIND_HELLO:
             self.stats.boots += 1
             self.last_seq = seq
@@ -142,7 +176,6 @@ class FrameReader:
             # missing < 0: a replayed (resent) frame; sequence tracking stays
         else:
             self.last_seq = seq
-        return Frame(seq, kind, fields, line, now)
 
 
 class BoardLink:

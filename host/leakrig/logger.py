@@ -4,6 +4,7 @@ port is reopened, and the store commits in batches."""
 import time
 
 from .errors import LinkError
+from .frames import SampleBlock
 from .link import BoardLink
 from .store import Store
 
@@ -51,6 +52,19 @@ class Logger:
             except LinkError:
                 pass
 
+    def ingest(self, frames):
+        """Handle the frames of one read (as FrameReader.feed returns them)."""
+        block = SampleBlock.of(frames) if not self._wanted and self.first_t is not None else None
+        if block is None:
+            for f in frames:
+                self._handle(f)
+            return
+        # A block of samples, none of them asked for again: stored at once;
+        # only the last one's time matters here.
+        self.store.add_block(block, frames)
+        self.samples += block.n
+        self.last_t = _board_time(frames[-1].value("t", "nan"))
+
     def _handle(self, f):
         if f.seq in self._wanted:
             self._wanted.discard(f.seq)
@@ -58,10 +72,7 @@ class Logger:
         self.store.add_frame(f)
         if f.kind == "S":
             self.samples += 1
-            try:
-                t = float(f.fields.get("t", "nan"))
-            except ValueError:
-                t = None
+            t = _board_time(f.fields.get("t", "nan"))
             if self.first_t is None:
                 self.first_t = t
             self.last_t = t
@@ -105,8 +116,7 @@ class Logger:
                 if not self._reconnect(time.monotonic() + reconnect_s):
                     raise
                 continue
-            for f in frames:
-                self._handle(f)
+            self.ingest(frames)
             self.store.maybe_commit()
             now = time.monotonic()
             if self.progress and now - last_progress > 0.5:
@@ -119,8 +129,7 @@ class Logger:
         deadline = time.monotonic() + 1.0
         while self._wanted and time.monotonic() < deadline:
             try:
-                for f in self.link.read_frames():
-                    self._handle(f)
+                self.ingest(self.link.read_frames())
             except LinkError:
                 break
         self.store.end_run(self.summary())
@@ -137,6 +146,13 @@ class Logger:
                 "garbage_bytes": s.garbage_bytes, "boots": s.boots, "reconnects": s.reconnects,
                 "board_time_s": (self.last_t - self.first_t) if self.first_t is not None and self.last_t is not None else 0.0,
                 "out": self.store.path}
+
+
+def _board_time(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def format_summary(summary, events=()):

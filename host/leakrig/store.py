@@ -4,6 +4,9 @@ rows at high frame rates)."""
 import json
 import sqlite3
 import time
+from itertools import repeat
+
+from .frames import SampleBlock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -144,6 +147,59 @@ class Store:
             return
         self._pending += 1
         self.maybe_commit()
+
+    def add_frames(self, frames):
+        """Store a list of frames as read (what FrameReader.feed returns): the
+        same rows as add_frame one by one. A block of samples from the fast
+        path is turned into rows column by column."""
+        block = SampleBlock.of(frames)
+        if block is None:
+            for f in frames:
+                self.add_frame(f)
+        else:
+            self.add_block(block, frames)
+
+    def add_block(self, block, frames=None):
+        """Store all the frames of a SampleBlock (`frames`: those frames, when
+        the caller holds them already)."""
+        rows = self._block_rows(block)
+        if rows is None:
+            for f in block.frames() if frames is None else frames:
+                self.add_frame(f)
+            return
+        # Commit at the same rows as add_frame would: never more than
+        # commit_rows uncommitted.
+        i = 0
+        n = len(rows)
+        while i < n:
+            take = min(n - i, max(self.commit_rows - self._pending, 1))
+            self._samples += rows[i:i + take]
+            self._pending += take
+            i += take
+            self.maybe_commit()
+
+    def _block_rows(self, block):
+        """Sample rows of a block, or None when a value is not the usual
+        well-formed number (then add_frame decides, frame by frame)."""
+        layout = block.layout
+        cols = layout.sample_columns
+        if cols is None:
+            return None
+        it, ip, iT, iq, ir, iur, ist = cols
+        c = block.columns
+        n = block.n
+        if layout.extra_json is None:
+            extra = repeat(None, n)
+        else:
+            extra = map(layout.extra_json.__mod__, zip(*[c[j] for j in layout.extra_columns]))
+        try:
+            return list(zip(repeat(self.run_id, n), repeat(self.boot, n), block.seqs,
+                            map(float, c[it]), repeat(block.host_utc, n),
+                            map(float, c[ip]), map(float, c[iT]), map(int, c[iq]),
+                            map(float, c[ir]), map(float, c[iur]),
+                            repeat(None, n) if ist is None else c[ist], extra))
+        except (TypeError, ValueError):
+            return None
 
     def flush(self):
         """Write the rows held in memory into the open transaction."""
