@@ -49,7 +49,8 @@ def _read_sqlite(path):
     out = []
     for row in rows:
         t, p, temp = row[0], row[1], row[2]
-        q = int(row[3] or 0) if has_q else 0
+        # a quality the logger could not read (NULL) is not trusted
+        q = (1 if row[3] is None else int(row[3])) if has_q else 0
         out.append((float(t), float("nan") if p is None else float(p),
                     float("nan") if temp is None else float(temp), q))
     return out

@@ -60,6 +60,21 @@ def _num(text):
         return None
 
 
+def _quality(text):
+    """Quality bits of a sample: 0 when the frame has none, None (stored as
+    NULL, read back as flagged) when the value is not a whole number."""
+    if text is None or text == "":
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    v = _num(text)
+    if v is None or v != v or v in (float("inf"), float("-inf")) or v != int(v):
+        return None
+    return int(v)
+
+
 class Store:
     def __init__(self, path, commit_interval_s=0.5, commit_rows=128):
         self.path = str(path)
@@ -133,7 +148,7 @@ class Store:
                        float(get("r")), float(get("ur")), get("st"), extra)
             except (TypeError, ValueError):  # a missing or odd value is stored as NULL
                 row = (self.run_id, self.boot, f.seq, _num(get("t")) or 0.0, f.host_utc,
-                       _num(get("p")), _num(get("T")), int(_num(get("q")) or 0),
+                       _num(get("p")), _num(get("T")), _quality(get("q")),
                        _num(get("r")), _num(get("ur")), get("st"), extra)
             self._samples.append(row)
         elif kind == "E":

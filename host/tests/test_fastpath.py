@@ -293,3 +293,17 @@ def test_length_limit_agrees_at_the_boundary():
         if out:
             accepted.add(size)
     assert accepted == {498, 499, 500, 501}
+
+
+def test_sample_with_odd_quality_is_stored_with_null_quality(tmp_path):
+    data = stream(random.Random(5), 20)
+    data += b"".join(frame.seal("LR1,%d,S,t=%d,p=300000,T=20,q=%s,r=0,ur=0.1,st=ok" % (s, s, q))
+                     for s, q in ((1001, "nan"), (1002, "inf"), (1003, "-inf"), (1004, "1.5"), (1005, "2"),
+                                  (1006, "x")))
+    store = Store(tmp_path / "q.sqlite")
+    store.start_run()
+    store.add_frames(FrameReader().feed(data, host_utc=1.0))
+    store.close()
+    got = {r[2]: r[7] for r in rows(store.path)[0]}
+    assert [got[s] for s in range(1001, 1007)] == [None, None, None, None, 2, None]
+    assert len(got) == 25  # the stream's 19 samples are stored too
