@@ -14,9 +14,9 @@ from . import config as config_mod
 from . import frame
 
 try:
-    from .detector import DEFAULTS as DETECTOR_DEFAULTS, DecayTest, Detector
+    from .detector import DEFAULTS as DETECTOR_DEFAULTS, DecayTest, Detector, check_params
 except ImportError:  # a build without the detector streams raw samples only
-    DecayTest = Detector = None
+    DecayTest = Detector = check_params = None
     DETECTOR_DEFAULTS = {}
 
 # decay start KEY=VALUE...: the keys and the DecayTest parameters they set
@@ -337,14 +337,14 @@ class App:
             key = args[1]
             new = dict(self.cfg)
             if key.startswith("detector."):
-                # a detector parameter: checked by building a detector with it;
+                # a detector parameter: checked against the detector's rules;
                 # used from the next boot (or `reset`)
                 name = self._detector_key(key)
                 try:
                     value = float(" ".join(args[2:]))
                     params = dict(new.get("detector") or {})
                     params[name] = value
-                    Detector(**params)
+                    check_params(params)
                 except ValueError as exc:
                     raise config_mod.ConfigError("%s: %s" % (key, exc))
                 new["detector"] = params

@@ -117,6 +117,28 @@ def _solve_inverse(a, inv, n):
     return True
 
 
+def check_params(params):
+    """The full parameter set (DEFAULTS updated by params), or ValueError
+    naming the first bad one. Allocates no detector."""
+    cfg = dict(DEFAULTS)
+    for key in params:
+        if key not in DEFAULTS:
+            raise ValueError("unknown detector parameter: " + key)
+        value = params[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValueError("not a number: " + key)
+        cfg[key] = float(value)
+    for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_smooth_s", "temp_rate_s",
+                "noise_horizon_s", "gross_window_s", "clear_s", "stuck_samples",
+                "fault_clear_samples", "gap_factor", "gross_hold_window"):
+        if cfg[key] <= 0:
+            raise ValueError("must be positive: " + key)
+    for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa"):
+        if cfg[key] < 0:
+            raise ValueError("must not be negative: " + key)
+    return cfg
+
+
 class Detector:
     """Continuous leak monitoring, one call per sample.
 
@@ -128,22 +150,7 @@ class Detector:
     """
 
     def __init__(self, **params):
-        cfg = dict(DEFAULTS)
-        for key in params:
-            if key not in DEFAULTS:
-                raise ValueError("unknown detector parameter: " + key)
-            value = params[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise ValueError("not a number: " + key)
-            cfg[key] = float(value)
-        for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_smooth_s", "temp_rate_s",
-                    "noise_horizon_s", "gross_window_s", "clear_s", "stuck_samples",
-                    "fault_clear_samples", "gap_factor", "gross_hold_window"):
-            if cfg[key] <= 0:
-                raise ValueError("must be positive: " + key)
-        for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa"):
-            if cfg[key] < 0:
-                raise ValueError("must not be negative: " + key)
+        cfg = check_params(params)
         self.cfg = cfg
         self.min_pressure_pa = cfg["min_pressure_pa"]
         self.compliance_ml_per_kpa = cfg["compliance_ml_per_kpa"]

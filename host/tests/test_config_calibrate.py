@@ -27,7 +27,19 @@ def test_config_set_then_get(board):
     assert r.stdout.split() == ["min_pressure_pa", "120000.0"]
 
 
+
+def test_detector_parameter_set_then_get(board):
+    r = leakrig("config", "set", "--port", board.port, "detector.learn_s", "1800")
+    assert r.returncode == 0, r.stderr
+    assert "(saved)" in r.stdout
+    r = leakrig("config", "get", "--port", board.port, "detector.learn_s")
+    assert r.stdout.split() == ["detector.learn_s", "1800.0"]
+    r = leakrig("config", "set", "--port", board.port, "detector.learn_s", "7200")
+    assert r.returncode == 0, r.stderr
+
+
 @pytest.mark.parametrize("args, words", [
+    (("set", "detector.no_such_key", "1"), "unknown key"),
     (("set", "rate_hz", "-5"), "refused"),
     (("get", "no_such_key"), "unknown key"),
     (("set", "rate_hz", "fast"), "refused"),
