@@ -146,14 +146,20 @@ def trial(snap, slope, seed, n, after_detect_s=None):
     return detected, None
 
 
-def p_detect(args):
-    kind, slope, seeds = args
+def trials(args):
+    """(delay, rate error) of trial() for each seed, the snapshots of `kind`
+    taken in turn."""
+    kind, slope, seeds, n, after_detect_s = args
     snaps = SNAPS[kind]
-    hits = 0
-    for j, seed in enumerate(seeds):
-        d, _ = trial(snaps[j % len(snaps)], slope, seed, N_WIN)
-        hits += d is not None
-    return hits
+    return [trial(snaps[j % len(snaps)], slope, seed, n, after_detect_s) for j, seed in enumerate(seeds)]
+
+
+def run_trials(pool, kind, slope, seeds, n=N_WIN, after_detect_s=None):
+    """trials() over both cores: half the seeds each."""
+    half = len(seeds) // 2
+    parts = pool.map(trials, [(kind, slope, seeds[:half], n, after_detect_s),
+                              (kind, slope, seeds[half:], n, after_detect_s)])
+    return parts[0] + parts[1]
 
 
 def crlb_mdl():
@@ -185,11 +191,9 @@ def mdl(pool, kind, base):
     by bisection in log slope; common random numbers across slopes."""
     need = math.ceil(0.95 * TRIALS)
     seeds = list(range(1000, 1000 + TRIALS))
-    half = TRIALS // 2
 
     def hits(s):
-        parts = pool.map(p_detect, [(kind, -s, seeds[:half]), (kind, -s, seeds[half:])])
-        return sum(parts)
+        return sum(d is not None for d, _ in run_trials(pool, kind, -s, seeds))
 
     lo, hi = 0.3 * base, 3.0 * base
     while hits(hi) < need:
@@ -203,25 +207,6 @@ def mdl(pool, kind, base):
         else:
             lo = mid
     return hi
-
-
-def delay_args(args):
-    slope, seeds = args
-    out = []
-    for j, seed in enumerate(seeds):
-        d, _ = trial(SNAPS["quiet"][j % len(SNAPS["quiet"])], -slope, seed, N_WIN)
-        out.append(d)
-    return out
-
-
-def rate_args(args):
-    slope, seeds = args
-    out = []
-    snaps = SNAPS["orbital"]
-    for j, seed in enumerate(seeds):
-        d, err = trial(snaps[j % len(snaps)], slope, seed, 4 * N_WIN, after_detect_s=300.0)
-        out.append(err)
-    return out
 
 
 def parse_args(argv):
@@ -252,7 +237,6 @@ def main():
     base = crlb_mdl()
     print("crlb_mdl_pa_s: %.4f" % base)
     with Pool(2, initializer=init_worker, initargs=(snaps,)) as pool:
-        SNAPS.update(snaps)
         for kind in ("quiet", "orbital"):
             m = mdl(pool, kind, base)
             print("mdl_%s_pa_s: %.4f" % (kind, m))
@@ -263,8 +247,7 @@ def main():
         ratios = []
         for s in (0.2, 0.5, 2.0):
             seeds = list(range(2000, 2000 + TRIALS))
-            parts = pool.map(delay_args, [(s, seeds[:TRIALS // 2]), (s, seeds[TRIALS // 2:])])
-            delays = [d for part in parts for d in part]
+            delays = [d for d, _ in run_trials(pool, "quiet", -s, seeds)]
             k_star = (6.0 * SIGMA_PA ** 2 * math.log(gamma) / (s * DT) ** 2) ** (1.0 / 3.0)
             missed = sum(d is None for d in delays)
             mean = statistics.mean(d for d in delays if d is not None) if missed < len(delays) else math.inf
@@ -275,8 +258,7 @@ def main():
         c = physics.LoopModel().compliance_ml_per_kpa()
         slope = -1.0 * 1000.0 / 60.0 / c  # 1 mL/min seep, Pa/s
         seeds = list(range(3000, 3000 + TRIALS))
-        parts = pool.map(rate_args, [(slope, seeds[:TRIALS // 2]), (slope, seeds[TRIALS // 2:])])
-        errs = [e for part in parts for e in part]
+        errs = [e for _, e in run_trials(pool, "orbital", slope, seeds, 4 * N_WIN, 300.0)]
         got = [e for e in errs if e is not None]
         print("seep_1ml_min_pa_s: %.3f (compliance %.2f mL/kPa)" % (slope, c))
         print("rate_error_trials: %d of %d rated" % (len(got), len(errs)))
