@@ -12,7 +12,9 @@ except ImportError:
         return x
 
 _NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
-_NS = const(4)          # windowed signals: pressure, T, dT/dt, T^2
+_NS = const(4)          # windowed signals: pressure (delayed), T, dT/dt, T^2
+_DELAY_RING = const(512)  # pressure delay line, samples
+_RAW_RING = const(512)    # raw pressure for the gross trip: its windows fit in this
 _N_WIN = const(8)       # ramp-test windows: 16, 32, ... 2048 samples
 _N_MIN = const(16)
 _RING = const(2048)
@@ -32,8 +34,7 @@ DEFAULTS = {
     "arl0_h": 1000.0,            # designed mean time between false leak_detected, h
     "suspect_arl0_h": 10.0,      # same for leak_suspected, h
     "thermal_horizon_s": 10800.0,  # memory of the thermal model, s
-    "temp_smooth_s": 2.0,        # smoothing of the temperature reading, s
-    "temp_rate_s": 5.0,          # smoothing of its derivative, s
+    "temp_window_s": 15.0,       # temperature and its rate: a line fitted over this span at 1 Hz, s
     "thermal_error": 0.0,        # fraction of the thermal pressure slope the compensation may miss
     "learn_s": 7200.0,           # learning period (no leak assumed): model and excursion level, s
     "learn_margin": 1.5,         # excursion level margin over what the learning period showed
@@ -128,7 +129,7 @@ def check_params(params):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise ValueError("not a number: " + key)
         cfg[key] = float(value)
-    for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_smooth_s", "temp_rate_s",
+    for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_window_s",
                 "noise_horizon_s", "gross_window_s", "clear_s", "stuck_samples",
                 "fault_clear_samples", "gap_factor", "gross_hold_window"):
         if cfg[key] <= 0:
@@ -168,13 +169,23 @@ class Detector:
         self._rt = array("f", bytes(4 * _RING))
         self._rd = array("f", bytes(4 * _RING))
         self._rq = array("f", bytes(4 * _RING))
+        # raw pressure, for the gross trip on the short windows
+        self._rr = array("f", bytes(4 * _RAW_RING))
+        self._ar = array("d", [0.0] * _N_WIN)
+        self._br = array("d", [0.0] * _N_WIN)
+        # pressure delay line: the pressure is judged against temperature
+        # features that two EMAs have delayed by about their time constants
+        self._pd = array("f", bytes(4 * _DELAY_RING))
+        self._trg = array("f", bytes(4 * _DELAY_RING))
         # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
         self._a = array("d", [0.0] * (_NS * _N_WIN))
         self._b = array("d", [0.0] * (_NS * _N_WIN))
         self._z = array("d", [0.0] * _N_WIN)      # leak z per window (falling > 0)
         self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
-        self._peak = array("d", [0.0] * _N_WIN)   # largest |z| seen while learning
+        self._peak = array("d", [0.0] * _N_WIN)
+        self._sm = array("d", [0.0] * _N_WIN)    # running mean of the slope, Pa/s
+        self._sv = array("d", [0.0] * _N_WIN)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
         self._infl = array("d", [1.0] * _N_WIN)   # learned excursion factor per window
         # thermal model: R (information), zv, inverse, coefficients
         self._R = array("d", [0.0] * (_NF * _NF))
@@ -196,6 +207,10 @@ class Detector:
             self._zv[i] = 0.0
             self._theta[i] = 0.0
         self._R[0] = 1e-9
+        self._t_prev = None   # last temperature reading
+        self._tn_var = 0.0    # its white-noise variance, K^2
+        self._td_gain = 0.0   # variance of _Td per K^2 of white reading noise
+        self._wsum = 0.0      # weight the thermal model holds (samples)
         self._solve()
         self.samples = 0
         self._learn_t = 0.0
@@ -215,8 +230,12 @@ class Detector:
         self._dt = 0.0
         self._p_ref = None
         self._T_ref = 0.0
-        self._Ts = 0.0
         self._Td = 0.0
+        self._ta = 0.0
+        self._tq = 0.0
+        self._tp = 0.0
+        self._pd_pos = 0
+        self._pd_n = 0
         self._res_var = _PRIOR_SIGMA_PA * _PRIOR_SIGMA_PA
         self._noise_var = 0.0
         self._noise_n = 0
@@ -230,6 +249,10 @@ class Detector:
         self._onset = 0
         self._alarm_win = 0
         self._thr = None
+        self._ngw = 0
+        self._geo_dt = 0.0
+        self._tw = 0
+        self._hinge_n = 0
         self._events = []
         self._restart_windows()
 
@@ -338,7 +361,6 @@ class Detector:
             self._t_last = t
             self._p_ref = p
             self._T_ref = temp
-            self._Ts = temp
             return
         step = t - self._t_last
         self._t_last = t
@@ -354,14 +376,66 @@ class Detector:
         else:
             self._dt += 0.01 * (step - self._dt)
         dt = self._dt
-        # temperature: smoothed, and its smoothed rate (lag model input)
-        a_s = step / (self.cfg["temp_smooth_s"] + step)
-        ts_old = self._Ts
-        self._Ts += a_s * (temp - self._Ts)
-        a_d = step / (self.cfg["temp_rate_s"] + step)
-        self._Td += a_d * ((self._Ts - ts_old) / step - self._Td)
-        tc = self._Ts - self._T_ref
-        y = p - self._p_ref
+        self._learn_t += step
+        if self._geo_dt == 0.0 or abs(dt - self._geo_dt) > 0.05 * self._geo_dt:
+            self._geometry(dt)
+        # white noise of the reading, from successive differences: it enters
+        # the rate feature, and the fit must not mistake it for signal
+        if self._t_prev is not None:
+            dtp = temp - self._t_prev
+            self._tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - self._tn_var)
+        self._t_prev = temp
+        # The pressure and the temperature features all pass through the
+        # same W-sample moving average (a linear filter commutes with the
+        # linear thermal model, so the compensation stays exact through the
+        # sharp turns of the temperature at sunrise and sunset): mean
+        # pressure, mean T, mean T^2, and the mean rate of T, which is the
+        # difference across the window over its span.
+        W = self._tw
+        tr = self._trg
+        pd = self._pd
+        pos = self._pd_pos
+        v = temp - self._T_ref
+        yr = p - self._p_ref
+        n_in = self._pd_n
+        A = self._ta
+        Q = self._tq
+        P = self._tp
+        if n_in >= W:
+            k = (pos - W) % _DELAY_RING
+            out = tr[k]
+            A += v - out
+            Q += v * v - out * out
+            P += yr - pd[k]
+        else:
+            A += v
+            Q += v * v
+            P += yr
+        tr[pos] = v
+        pd[pos] = yr
+        self._pd_pos = (pos + 1) % _DELAY_RING
+        n_in += 1
+        self._pd_n = n_in
+        if n_in % _RECOMPUTE == 0:
+            A = 0.0
+            Q = 0.0
+            P = 0.0
+            for age in range(W if n_in >= W else n_in):
+                k = (pos - age) % _DELAY_RING
+                A += tr[k]
+                Q += tr[k] * tr[k]
+                P += pd[k]
+        self._ta = A
+        self._tq = Q
+        self._tp = P
+        if n_in <= W:
+            return
+        tc = A / W
+        tq = Q / W
+        self._Td = (v - tr[(pos - W) % _DELAY_RING]) / (W * dt)
+        y = P / W
+        # the window's middle sample, unsmoothed, for the white-noise level
+        y_mid = pd[(pos - (W >> 1)) % _DELAY_RING]
         self.samples += 1
         # thermal model (learned only while no leak is suspected)
         th = self._theta
@@ -370,16 +444,17 @@ class Detector:
         x[1] = tc
         x[2] = self._Td
         x[3] = 0.0
-        tq = tc * tc
         x[4] = tq
         # the thermal model learns only while no leak is suspected
         if self.state == "learning" or self.state == "ok":
             self._learn(x, y, step)
-        comp = y - th[1] * tc - th[2] * self._Td - th[4] * tq
+        thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
+        comp = y - thermal
         self.compensated_pa = comp + self._p_ref
-        # white-noise level from successive compensated differences
-        d = comp - self._pc_prev
-        self._pc_prev = comp
+        # white-noise level of the pressure from successive differences of
+        # the unsmoothed, compensated middle sample
+        d = y_mid - thermal - self._pc_prev
+        self._pc_prev = y_mid - thermal
         if self.samples > 1:
             d2 = 0.5 * d * d
             if self._noise_n < 50:
@@ -391,8 +466,7 @@ class Detector:
                     d2 = lim
                 self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
         self.noise_pa = math.sqrt(self._noise_var)
-        self._push(y, tc, self._Td, tq)
-        self._learn_t += step
+        self._push(y, tc, self._Td, tq, yr)
         self._judge(dt, p)
 
     def _learn(self, x, y, step):
@@ -401,6 +475,7 @@ class Detector:
         lam = 1.0 - step / self.cfg["thermal_horizon_s"]
         if lam < 0.5:
             lam = 0.5
+        self._wsum = lam * self._wsum + 1.0
         # shift the time feature so that 0 is now: x3 -> x3 - delta * x0
         dl = step / self.cfg["thermal_horizon_s"]
         for j in range(_NF):
@@ -433,6 +508,11 @@ class Detector:
             W[i] = R[i]
         for i in range(_NF):
             W[i * _NF + i] += D[i]
+        # take the reading noise's share out of the rate feature's power (it
+        # is uncorrelated with the level features), at most 90 % of it
+        corr = self._wsum * self._td_gain * self._tn_var
+        lim = 0.7 * R[2 * _NF + 2]
+        W[2 * _NF + 2] -= corr if corr < lim else lim
         if not _solve_inverse(W, self._M, _NF):
             return
         M = self._M
@@ -446,17 +526,27 @@ class Detector:
     def _restart_windows(self):
         self._count = 0
         self._pos = 0
+        self._pd_n = 0
+        self._ta = 0.0
+        self._tq = 0.0
+        self._tp = 0.0
+        self._hinge_n = 0
+        for i in range(_N_WIN):
+            self._ar[i] = 0.0
+            self._br[i] = 0.0
         for i in range(_NS * _N_WIN):
             self._a[i] = 0.0
             self._b[i] = 0.0
         for i in range(_N_WIN):
             self._z[i] = 0.0
+            self._sm[i] = 0.0
+            self._sv[i] = 0.0
         self._quiet = 0
         self._pc_prev = 0.0
         if self.state in ("suspected", "leak", "gross"):
             self.state = "ok"
 
-    def _push(self, yp, yt, yd, yq):
+    def _push(self, yp, yt, yd, yq, yr):
         pos = self._pos
         cnt = self._count
         rings = (self._rp, self._rt, self._rd, self._rq)
@@ -478,6 +568,20 @@ class Detector:
                     B[k] = B[k] - A[k]
                     A[k] = A[k] + v
             ring[pos] = v
+        # raw pressure, on the gross trip's windows only
+        ring = self._rr
+        A = self._ar
+        B = self._br
+        for w in range(self._ngw):
+            n = self._win[w]
+            if cnt >= n:
+                out = ring[(pos - n) % _RAW_RING]
+                B[w] = B[w] - A[w] + n * out
+                A[w] = A[w] - out + yr
+            else:
+                B[w] = B[w] - A[w]
+                A[w] = A[w] + yr
+        ring[pos % _RAW_RING] = yr
         self._pos = (pos + 1) % _RING
         self._count = cnt + 1
         if cnt > _RING and cnt % _RECOMPUTE == 0:
@@ -496,6 +600,8 @@ class Detector:
                 b -= age * v
             self._a[s * _N_WIN + w] = a
             self._b[s * _N_WIN + w] = b
+        if w < self._ngw:
+            self._rebuild_raw(w)
 
     def _thresholds(self, dt):
         per_h = 3600.0 / dt
@@ -505,6 +611,62 @@ class Detector:
         self._thr = (threshold_z(self.cfg["suspect_arl0_h"] * per_h, hz),
                      threshold_z(self.cfg["arl0_h"] * per_h, hz))
         self._thr_dt = dt
+        ngw = 0
+        for n in self._win:
+            if n <= self.cfg["gross_window_s"] / dt and n <= _RAW_RING:
+                ngw += 1
+        if ngw != self._ngw:
+            self._ngw = ngw
+            for w in range(ngw):
+                self._rebuild_raw(w)
+
+    def _geometry(self, dt):
+        """Temperature window for sample step dt: an odd number of samples,
+        at least 3, spanning temp_window_s * (dt / 1 s)^(1/3). The noise of
+        a line's slope goes as (span^3 / dt)^(-1/2), so this span gives the
+        rate feature the same noise at every sample rate (and a faster rate
+        a shorter delay)."""
+        self._geo_dt = dt
+        W = int(self.cfg["temp_window_s"] * math.pow(dt, -2.0 / 3.0) + 0.5)
+        if W % 2 == 0:
+            W += 1
+        if W < 3:
+            W = 3
+        if W >= _DELAY_RING:
+            W = _DELAY_RING - 1
+        if W != self._tw:
+            self._tw = W
+            self._pd_n = 0
+            self._ta = 0.0
+            self._tq = 0.0
+            self._tp = 0.0
+        # variance of the rate feature per K^2 of white reading noise
+        self._td_gain = 2.0 / (W * dt) ** 2
+        # each window's slope of moving-averaged white noise: the slope's
+        # weights c_i averaged over W; its standard deviation per unit noise
+        for w in range(_N_WIN):
+            n = self._win[w]
+            c0 = 12.0 / (n * (n * n - 1.0))
+            h = 0.5 * (n - 1)
+            g = 0.0
+            for m in range(-W + 1, n):
+                lo = m if m > 0 else 0
+                hi = m + W - 1 if m + W - 1 < n - 1 else n - 1
+                e = c0 * (0.5 * (lo + hi) - h) * (hi - lo + 1) / W
+                g += e * e
+            self._g[w] = math.sqrt(g)
+
+    def _rebuild_raw(self, w):
+        n = self._win[w]
+        last = self._pos - 1
+        a = 0.0
+        b = 0.0
+        for age in range(n if self._count >= n else self._count):
+            v = self._rr[(last - age) % _RAW_RING]
+            a += v
+            b -= age * v
+        self._ar[w] = a
+        self._br[w] = b
 
     def _judge(self, dt, p):
         if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
@@ -529,8 +691,12 @@ class Detector:
         cnt = self._count
         zmax = 0.0
         wmax = -1
-        gross_n = self.cfg["gross_window_s"] / dt
+        Ar = self._ar
+        Br = self._br
         gross = False
+        spread_n = 4
+        a_sp = dt / self.cfg["noise_horizon_s"]
+        calm = self.state == "learning" or self.state == "ok"
         learning = self.state == "learning" or self._learn_t < self.cfg["learn_s"]
         for w in range(_N_WIN):
             n = self._win[w]
@@ -545,12 +711,32 @@ class Detector:
             bq = (B[3 * _N_WIN + w] + h * A[3 * _N_WIN + w]) * f
             thermal = k1 * bt + k2 * bd + k4 * bq
             slope = bp - thermal
+            # the gross trip judges the raw pressure: undelayed, and without
+            # the thermal term (whose features are delayed); a thermal
+            # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
+            sr = (Br[w] + h * Ar[w]) * f if w < self._ngw else 0.0
             thermal *= eps
             var = (nv * (self._g[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
                    + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
+            # short windows: the slope's own spread, measured, when the
+            # compensated noise is not white (quantised or smoothed readings)
+            if n * spread_n < self.cfg["noise_horizon_s"] / dt:
+                sv = self._sv[w]
+                if sv == 0.0:
+                    self._sm[w] = slope
+                    self._sv[w] = var
+                elif calm:
+                    dm = slope - self._sm[w]
+                    self._sm[w] += a_sp * dm
+                    d2 = dm * dm
+                    if d2 > 25.0 * sv:
+                        d2 = 25.0 * sv
+                    self._sv[w] = sv + a_sp * (d2 - sv)
+                if self._sv[w] > var:
+                    var = self._sv[w]
             sig = math.sqrt(var) if var > 0 else 1e-12
             z = -slope / sig
-            if n <= gross_n and z > c_det and slope < -self.cfg["gross_rate_pa_s"]:
+            if sr < -self.cfg["gross_rate_pa_s"] and -sr / sig > c_det:
                 gross = True
             if learning:
                 if self._learn_t > 0.25 * self.cfg["learn_s"] and abs(z) > self._peak[w]:
@@ -603,12 +789,12 @@ class Detector:
         elif st == "ok" or st == "learning":
             if zmax > c_det and not hold:
                 self.state = "leak"
-                self._onset = cnt - self._win[wmax]
+                self._onset = self._find_onset(self._win[wmax])
                 self._emit("leak_suspected")
                 self._emit("leak_detected")
             elif zmax > c_sus and not hold:
                 self.state = "suspected"
-                self._onset = cnt - self._win[wmax]
+                self._onset = self._find_onset(self._win[wmax])
                 self._emit("leak_suspected")
         elif st == "suspected" and zmax > c_det and not hold:
             self.state = "leak"
@@ -623,6 +809,64 @@ class Detector:
             else:
                 self._quiet = 0
         self._report(wmax, p)
+
+    def _find_onset(self, n):
+        """Sample count at which a leak began: the knee of the best fit of
+        level + slope * max(0, i - j) to the compensated pressure of the last
+        n samples (the window that raised the alarm, usually longer than the
+        leak)."""
+        m = self._hinge(n, 0)[0]
+        self._hinge_n = n
+        return self._count - m
+
+    def _hinge(self, n, m_fixed):
+        """Fit level + slope * max(0, i - knee) to the compensated pressure
+        of the last n samples, the knee m samples back: the best m (m_fixed
+        0) or m_fixed. Returns (m, slope per sample, its information).
+        One pass over the rings."""
+        th = self._theta
+        k1 = th[1]
+        k2 = th[2]
+        k4 = th[4]
+        rp = self._rp
+        rt = self._rt
+        rd = self._rd
+        rq = self._rq
+        last = self._pos - 1
+        if n > self._count:
+            n = self._count
+        # totals over the window: sum c (i = 0 oldest .. n-1 newest)
+        tot = 0.0
+        for age in range(n):
+            k = (last - age) % _RING
+            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+        s0 = 0.0   # sum of c over i > j
+        s1 = 0.0   # sum of i*c over i > j
+        best = 0.0
+        best_m = n
+        best_shc = 0.0
+        best_shh = 0.0
+        for age in range(n - 1):
+            i = n - 1 - age
+            k = (last - age) % _RING
+            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+            s0 += c
+            s1 += i * c
+            m = age + 1  # samples after the knee
+            sh = 0.5 * m * (m + 1)
+            shh = sh * (2 * m + 1) / 3.0 - sh * sh / n
+            shc = s1 - (i - 1) * s0 - sh * tot / n
+            if m_fixed:
+                if m == m_fixed:
+                    return m, (shc / shh if shh > 0.0 else 0.0), shh
+            elif shc < 0.0 and shh > 0.0:
+                score = shc * shc / shh
+                if score > best:
+                    best = score
+                    best_m = m
+                    best_shc = shc
+                    best_shh = shh
+        return best_m, (best_shc / best_shh if best_shh > 0.0 else 0.0), best_shh
 
     def _end_learning(self, dt):
         """Excursions of the compensated slope that the learning period showed
@@ -648,6 +892,16 @@ class Detector:
                 n = self._win[w]
                 if n <= cnt and n <= since and n <= limit:
                     best = w
+            if best < 0 and since > 0 and self._hinge_n and self.state != "gross":
+                # a leak younger than the shortest window: rate from the knee
+                # fit over the alarm window, the knee kept where it was found
+                n = self._hinge_n + since
+                m, slope, info = self._hinge(n if n < _RING else _RING, since)
+                if info > 0.0:
+                    self.rate_pa_s = slope / self._dt
+                    self.rate_sigma_pa_s = self._infl[0] * math.sqrt(self._noise_var / info) / self._dt
+                    self._forecast(p)
+                    return
             if best < 0:
                 best = wmax
         else:
@@ -664,7 +918,12 @@ class Detector:
         s = self._sig[best]
         self.rate_pa_s = r
         self.rate_sigma_pa_s = s
+        self._forecast(p)
+
+    def _forecast(self, p):
         self._update_ml()
+        r = self.rate_pa_s
+        s = self.rate_sigma_pa_s
         alarmed = self.state == "leak" or self.state == "gross"
         if r < 0.0 and (alarmed or r < -2.0 * s):
             margin = p - self.min_pressure_pa

@@ -83,11 +83,13 @@ def test_decay_test_passes_a_quiet_loop(board):
 
 def test_decay_test_fails_against_an_impossible_limit(board):
     # the same quiet loop against a limit far below its noise-limited
-    # resolution: the uncertainty straddles it, INCONCLUSIVE (exit 2), never PASS
+    # resolution: the uncertainty straddles it, INCONCLUSIVE (exit 2), never
+    # PASS. With coverage 2 a leak-free part still gives FAIL (exit 1) about
+    # 2 % of the time (noise alone beyond 2 sigma), so that is allowed too.
     r = leakrig("decay", "--port", board.port, "--reject", "0.001", "--fill", "1",
                 "--stabilise", "2", "--test", "5", "--vent", "1", "--min-fill", "0")
-    assert r.returncode == 2, (r.stdout, r.stderr)
-    assert r.stdout.startswith("INCONCLUSIVE"), r.stdout
+    assert r.returncode in (1, 2), (r.stdout, r.stderr)
+    assert r.stdout.startswith("INCONCLUSIVE" if r.returncode == 2 else "FAIL"), r.stdout
 
 
 def test_decay_mistake_is_one_line(board):
