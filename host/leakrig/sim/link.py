@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import threading
+import time
 
 from .bus import Nack
 
@@ -30,6 +31,7 @@ class LinkServer:
         self.on_request = on_request  # called with the op before it is served
         self.requests = 0      # every request, posted or answered
         self.round_trips = 0   # requests answered (the VM waited for them)
+        self.busy_s = 0.0      # wall time spent serving requests
         self._lock = threading.Lock()
         self._ops = {
             OP_HELLO: self._hello, OP_I2C_WRITE: self._i2c_write, OP_I2C_READ: self._i2c_read,
@@ -82,7 +84,9 @@ class LinkServer:
                     return
                 data = pending + chunk if pending else chunk
                 with self._lock:
+                    t0 = time.perf_counter()
                     i, replies = self._serve_frames(session, data)
+                    self.busy_s += time.perf_counter() - t0
                 pending = data[i:]
                 if replies:
                     conn.sendall(b"".join(replies) if len(replies) > 1 else replies[0])
@@ -186,7 +190,7 @@ class LinkServer:
         return ST_OK, bytes((1 if clock.lockstep else 0,)) + _Q.pack(session.vm_now_us)
 
     def _i2c_write(self, session, p):
-        self.hardware.i2c(p[0]).write(p[1], bytes(p[3:]), bool(p[2]))
+        self.hardware.i2c(p[0]).write(p[1], p[3:], p[2] != 0)
         return ST_OK, b""
 
     def _i2c_read(self, session, p):
@@ -197,14 +201,14 @@ class LinkServer:
         # bus, addr, n:u16, data: data written without stop, n bytes read.
         bus = self.hardware.i2c(p[0])
         addr = p[1]
-        bus.write(addr, bytes(p[4:]), False)
+        bus.write(addr, p[4:], False)
         return ST_OK, bus.read(addr, p[2] | (p[3] << 8), True)
 
     def _i2c_scan(self, session, p):
         return ST_OK, bytes(self.hardware.i2c(p[0]).scan())
 
     def _spi_xfer(self, session, p):
-        return ST_OK, self.hardware.spi(p[0]).transfer(bytes(p[1:]))
+        return ST_OK, self.hardware.spi(p[0]).transfer(p[1:])
 
     def _pin_write(self, session, p):
         self.hardware.pin_write(p[1:].decode(), p[0])

@@ -248,22 +248,36 @@ def flush():
 
 
 # --- the bus requests, built in place in the output buffer ------------------
-def i2c_write(bus, addr, stop, buf):
-    """An I2C write: posted when the acknowledge table promises it, else a
-    round trip, so that a NACK raises here as on a board."""
+def i2c_write(bus, addr, stop, buf, mem=-1, memsize=0):
+    """An I2C write of buf, after mem (memsize bytes, big-endian) when
+    given: posted when the acknowledge table promises it, else a round
+    trip, so that a NACK raises here as on a board."""
     k = len(buf)
+    if memsize:
+        first = (mem >> 8) & 0xFF if memsize == 2 else mem & 0xFF
+    elif k:
+        first = buf[0]
+    else:
+        first = -1
     op = OP_I2C_WRITE
-    if k:
+    if first >= 0:
         mask = acks.get(bus << 8 | addr)
-        if mask is not None and (mask[buf[0] >> 3] >> (buf[0] & 7)) & 1:
+        if mask is not None and (mask[first >> 3] >> (first & 7)) & 1:
             op = OP_I2C_WRITE | POSTED
-    at = _frame(op, 3 + k)
+    at = _frame(op, 3 + memsize + k)
     o = _out
     o[at] = bus
     o[at + 1] = addr
     o[at + 2] = 1 if stop else 0
+    at += 3
+    if memsize == 2:
+        o[at] = (mem >> 8) & 0xFF
+        o[at + 1] = mem & 0xFF
+    elif memsize:
+        o[at] = mem & 0xFF
+    at += memsize
     if k:
-        o[at + 3:at + 3 + k] = buf
+        o[at:at + k] = buf
     if op == OP_I2C_WRITE:
         _exchange()
 

@@ -159,7 +159,7 @@ class I2C:
         _link.call_into(_link.OP_I2C_READ, bytes((self._bus, addr, 1 if stop else 0, n & 0xFF, n >> 8)), buf)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
-        self.writeto(addr, _memaddr(memaddr, addrsize) + bytes(buf))
+        _link.i2c_write(self._bus, addr, True, buf, memaddr, 2 if addrsize == 16 else 1)
 
     # The register address written without stop, then the read after a
     # repeated start: one transaction on the wire, one round trip here.
@@ -171,12 +171,6 @@ class I2C:
 
 
 SoftI2C = I2C
-
-
-def _memaddr(memaddr, addrsize):
-    if addrsize == 16:
-        return bytes((memaddr >> 8 & 0xFF, memaddr & 0xFF))
-    return bytes((memaddr & 0xFF,))
 
 
 class SPI:
