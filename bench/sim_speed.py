@@ -6,7 +6,20 @@ against real time (1.0 = a real board's pace); the target is 1000.
 The same run also measures the firmware's own loop on the VM with no
 simulator at all (channels that return fixed values, frames written to
 nowhere): the pace the sim could reach if the link and the host cost
-nothing. `of_vm_only_limit` is the first figure over that one."""
+nothing. `of_vm_only_limit` is the first figure over that one.
+
+It also times null round trips to the simulator on the VM (a request with
+nothing to serve and its reply): every round trip of a sample costs at
+least that, so round trips per sample times that latency is a floor under
+a sample's wall time (`round_trips_only_x_realtime`), and with the
+firmware loop alone added, a tighter one (`vm_and_round_trips_x_realtime`;
+`of_vm_and_round_trips_limit` is the first figure over it). The link
+server's own time spent serving a sample's requests (chip emulators,
+physics, framing: `simulator_us_per_sample`) adds to those in lockstep,
+where the VM and the simulator take turns: `serial_floor_x_realtime` is
+the pace of the three in series, `of_serial_floor` the first figure over
+it; what is left is the host reading the frames and the machine's
+scheduling."""
 import time
 
 from leakrig.deploy import deploy
@@ -53,16 +66,32 @@ import utime
 t0 = utime.ticks_us()
 app.run(%d)
 print("VMONLY", utime.ticks_diff(utime.ticks_us(), t0))
+import _simlink
+_simlink.call(_simlink.OP_TIME_NOW, b"")
+t0 = utime.ticks_us()
+for i in range(%d):
+    _simlink.call(_simlink.OP_TIME_NOW, b"")
+print("ROUNDTRIP", utime.ticks_diff(utime.ticks_us(), t0))
 """
+# Null round trips timed on the VM after its loop: the latency of one
+# request and its reply with nothing to serve (two process wake-ups and
+# the two ends' framing), the floor under every round trip of a sample.
+ROUND_TRIPS = 5000
 
 
 def vm_only_samples_per_s(n, heap_kb):
+    """(samples per second of the firmware loop alone, µs per null round
+    trip), both timed on the VM."""
     with VMHarness() as h:
-        rc, out = h.run(VM_ONLY % (RATE_HZ, n), timeout=300, heap_kb=heap_kb)
+        rc, out = h.run(VM_ONLY % (RATE_HZ, n, ROUND_TRIPS), timeout=300, heap_kb=heap_kb)
+    found = {}
     for line in out.splitlines():
-        if line.startswith("VMONLY"):
-            return n / (int(line.split()[1]) / 1e6)
-    raise RuntimeError("VM-only loop failed: %s" % out[-500:])
+        words = line.split()
+        if len(words) == 2 and words[0] in ("VMONLY", "ROUNDTRIP"):
+            found[words[0]] = int(words[1])
+    if len(found) != 2:
+        raise RuntimeError("VM-only loop failed: %s" % out[-500:])
+    return n / (found["VMONLY"] / 1e6), found["ROUNDTRIP"] / ROUND_TRIPS
 
 
 def main():
@@ -77,6 +106,7 @@ def main():
             while n < 50:  # past boot and the detector's first allocations
                 n += sum(1 for f in link.read_frames() if f.kind == "S")
             requests0, trips0 = vb.server.requests, vb.server.round_trips
+            busy0 = vb.server.busy_s
             wall0 = time.monotonic()
             n = 0
             t_last = None
@@ -90,11 +120,23 @@ def main():
             wall = time.monotonic() - wall0
             requests = vb.server.requests - requests0
             trips = vb.server.round_trips - trips0
+            busy = vb.server.busy_s - busy0
     finally:
         vb.stop()
     sim_s = t_last - t_first
     speed = sim_s / wall
-    vm_only = vm_only_samples_per_s(SAMPLES, heap_kb) / RATE_HZ
+    vm_only_rate, round_trip_us = vm_only_samples_per_s(SAMPLES, heap_kb)
+    vm_only = vm_only_rate / RATE_HZ
+    # The pace if a sample cost nothing but its round trips at the null
+    # round trip's latency, and that plus the firmware loop alone; then
+    # with the simulator's own serving time added too. In lockstep the three
+    # take turns (the VM waits for each reply, the simulator for each
+    # request), so their sum is the floor under a sample's wall time.
+    trips_per_sample = trips / n
+    trips_only = 1e6 / (trips_per_sample * round_trip_us) / RATE_HZ
+    trips_and_vm = 1.0 / (1.0 / trips_only + 1.0 / vm_only)
+    serve_us = busy / n * 1e6
+    serial = 1.0 / (1.0 / trips_and_vm + serve_us * RATE_HZ / 1e6)
     print("samples: %d" % n)
     print("sample_rate_hz: %g" % RATE_HZ)
     print("board_time_s: %.1f" % sim_s)
@@ -104,6 +146,13 @@ def main():
     print("link_round_trips_per_sample: %.1f" % (trips / n))
     print("vm_only_x_realtime: %.0f" % vm_only)
     print("of_vm_only_limit: %.2f" % (speed / vm_only))
+    print("null_round_trip_us: %.1f" % round_trip_us)
+    print("round_trips_only_x_realtime: %.0f" % trips_only)
+    print("vm_and_round_trips_x_realtime: %.0f" % trips_and_vm)
+    print("of_vm_and_round_trips_limit: %.2f" % (speed / trips_and_vm))
+    print("simulator_us_per_sample: %.0f" % serve_us)
+    print("serial_floor_x_realtime: %.0f" % serial)
+    print("of_serial_floor: %.2f" % (speed / serial))
     print("sim_speed_x_realtime: %.0f" % speed)
 
 

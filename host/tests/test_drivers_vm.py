@@ -77,8 +77,8 @@ def test_ms5837_sweep_across_range():
 
 
 class _DatasheetMS5837(MS5837Emulator):
-    def raw(self):
-        return ms_chip.DATASHEET_D1, ms_chip.DATASHEET_D2
+    def raw_code(self, d1):
+        return ms_chip.DATASHEET_D1 if d1 else ms_chip.DATASHEET_D2
 
 
 def test_ms5837_datasheet_example():

@@ -3,7 +3,7 @@ simulator in order and at their simulated time, an I2C NACK still raises at
 the write, lockstep time is the VM's own but follows a host-side advance,
 a loop that only sleeps keeps the simulator's clock close behind, and I2C
 writes the acknowledge table promises are posted without changing where a
-NACK raises."""
+NACK raises; SPI bytes clocked under one chip select go as one transfer."""
 from leakrig.sim.bus import Nack, ack_mask
 from leakrig.sim.testing import VMHarness
 
@@ -218,3 +218,79 @@ print("R", list(b))
     assert "E 19" in out and "R [0, 1]" in out
     assert dev.log == []
 
+
+
+class _SpiRecorder:
+    """SPI device that logs each select and transfer and answers a
+    transfer with the bytes it got plus one."""
+
+    def __init__(self):
+        self.log = []
+
+    def spi_select(self, active):
+        self.log.append(("cs", active))
+
+    def spi_transfer(self, data):
+        self.log.append(("x", bytes(data)))
+        return bytes((b + 1) & 0xFF for b in data)
+
+
+def test_spi_writes_and_a_read_after_them_go_as_one_transfer():
+    # Bytes clocked while the chip select stays put are one transfer on the
+    # wire however the VM's calls split them: the simulator sees them as
+    # one, the read gets only its own bytes, and a chip-select change (or
+    # another bus) in between keeps them apart.
+    with VMHarness() as h:
+        dev = _SpiRecorder()
+        h.spi(0).attach("17", dev)
+        other = _SpiRecorder()
+        h.spi(1).attach("9", other)
+        rc, out = h.run("""
+import machine
+spi = machine.SPI(0)
+spi1 = machine.SPI(1)
+cs = machine.Pin(17, machine.Pin.OUT, value=1)
+cs1 = machine.Pin(9, machine.Pin.OUT, value=1)
+cs1(0)
+cs(0)
+spi.write(b"\\x01")
+spi.write(b"\\x02\\x03")
+b = bytearray(2)
+spi.readinto(b, 0x10)
+cs(1)
+cs(0)
+spi.write(b"\\x04")
+spi1.write(b"\\x05")
+spi.readinto(b, 0x20)
+print("R", list(b), list(spi.read(1, 0x30)))
+""")
+        requests, trips = h.server.requests, h.server.round_trips
+    assert rc == 0, out
+    assert "R [33, 33] [49]" in out
+    assert dev.log == [("cs", False), ("cs", True), ("x", b"\x01\x02\x03\x10\x10"), ("cs", False),
+                       ("cs", True), ("x", b"\x04"), ("x", b"\x20\x20"), ("x", b"\x30")]
+    assert other.log == [("cs", False), ("cs", True), ("x", b"\x05")]
+    # HELLO and the three reads wait for replies; the writes joined to the
+    # first read cost no request of their own.
+    assert trips == 4
+    assert requests == trips + 8  # 6 pin writes, the lone write on each bus
+
+
+def test_writeto_mem_is_posted_like_writeto():
+    with VMHarness() as h:
+        dev = _Promising(h.clock)
+        h.i2c(0).attach(0x40, dev)
+        rc, out = h.run("""
+import machine, _simlink
+i2c = machine.I2C(0)
+b = bytearray(2)
+i2c.readfrom_mem_into(0x40, 0x01, b)
+i2c.writeto_mem(0x40, 0x02, b"\\x0a\\x0b")
+i2c.writeto_mem(0x40, 0x0102, b"\\x0c", addrsize=16)
+i2c.readfrom_mem_into(0x40, 0x01, b)
+""")
+        trips = h.server.round_trips
+    assert rc == 0, out
+    assert [entry[1:] for entry in dev.log if entry[1] == "w"] == [
+        ("w", b"\x01"), ("w", b"\x02\x0a\x0b"), ("w", b"\x01\x02\x0c"), ("w", b"\x01")]
+    assert trips == 3  # HELLO and the two reads

@@ -56,8 +56,7 @@ class BMP280:
         self._i2c = i2c
         self._addr = addr
         self._one = bytearray(1)
-        self._two = bytearray(2)
-        self._data = bytearray(6)
+        self._data = bytearray(_REG_DATA + 6 - _REG_STATUS)  # status .. temp_xlsb
         self._ctrl = (osrs_t << 5) | (osrs_p << 2) | _MODE_FORCED
         # Datasheet maximum measurement time, µs.
         self._t_meas_us = 1250 + 2300 * _OVERSAMPLING[osrs_t] + 2300 * _OVERSAMPLING[osrs_p] + 575
@@ -109,19 +108,20 @@ class BMP280:
         if left > 0:
             time.sleep_ms(left)
         deadline = time.ticks_add(self._started, 2 * t_meas_ms + 5)
-        # status and ctrl_meas are neighbours: one burst read gives both.
-        st = self._two
-        self._read_into(_REG_STATUS, st)
-        while st[0] & _MEASURING or st[1] & 3:
+        # status, ctrl_meas, config, (0xF6) and the six data registers are
+        # neighbours: one burst read gives the measuring bit, the mode and,
+        # once the measurement is done, its data (shadowed during the burst,
+        # so all six bytes belong to one measurement).
+        d = self._data
+        self._read_into(_REG_STATUS, d)
+        while d[0] & _MEASURING or d[1] & 3:
             if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
                 raise SensorTimeout("bmp280: measurement did not complete")
             time.sleep_ms(_POLL_MS)
-            self._read_into(_REG_STATUS, st)
+            self._read_into(_REG_STATUS, d)
         self._started = None
-        d = self._data
-        self._read_into(_REG_DATA, d)
-        adc_p = (d[0] << 12) | (d[1] << 4) | (d[2] >> 4)
-        adc_t = (d[3] << 12) | (d[4] << 4) | (d[5] >> 4)
+        adc_p = (d[4] << 12) | (d[5] << 4) | (d[6] >> 4)
+        adc_t = (d[7] << 12) | (d[8] << 4) | (d[9] >> 4)
         if adc_p == _SKIPPED or adc_t == _SKIPPED:
             raise StaleReading("bmp280: no data (reset value in the data registers)")
         t_fine = self._t_fine(adc_t)

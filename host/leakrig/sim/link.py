@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import threading
+import time
 
 from .bus import Nack
 
@@ -30,6 +31,7 @@ class LinkServer:
         self.on_request = on_request  # called with the op before it is served
         self.requests = 0      # every request, posted or answered
         self.round_trips = 0   # requests answered (the VM waited for them)
+        self.busy_s = 0.0      # wall time spent serving requests
         self._lock = threading.Lock()
         self._ops = {
             OP_HELLO: self._hello, OP_I2C_WRITE: self._i2c_write, OP_I2C_READ: self._i2c_read,
@@ -71,7 +73,8 @@ class LinkServer:
 
     def _serve(self, conn):
         """Read request frames as they come (a write from the VM may hold
-        several: the posted ones, then one to answer) and serve them in order."""
+        several: the posted ones, then one to answer) and serve them in
+        order, under one hold of the lock per read."""
         session = _Session()
         pending = b""
         try:
@@ -80,19 +83,10 @@ class LinkServer:
                 if not chunk:
                     return
                 data = pending + chunk if pending else chunk
-                end = len(data)
-                i = 0
-                replies = []
-                while end - i >= 3:
-                    op = data[i]
-                    k = data[i + 1] | (data[i + 2] << 8)
-                    if end - i - 3 < k:
-                        break
-                    payload = data[i + 3:i + 3 + k]
-                    i += 3 + k
-                    reply = self._serve_one(session, op, payload)
-                    if reply is not None:
-                        replies.append(reply)
+                with self._lock:
+                    t0 = time.perf_counter()
+                    i, replies = self._serve_frames(session, data)
+                    self.busy_s += time.perf_counter() - t0
                 pending = data[i:]
                 if replies:
                     conn.sendall(b"".join(replies) if len(replies) > 1 else replies[0])
@@ -101,39 +95,62 @@ class LinkServer:
         finally:
             conn.close()
 
-    def _serve_one(self, session, op, payload):
-        posted = op & POSTED
-        op &= ~POSTED
-        with self._lock:
+    def _serve_frames(self, session, data):
+        """Serve the whole frames in data; return (bytes used, replies)."""
+        end = len(data)
+        i = 0
+        replies = []
+        ops = self._ops
+        on_request = self.on_request
+        while end - i >= 3:
+            op = data[i]
+            k = data[i + 1] | (data[i + 2] << 8)
+            if end - i - 3 < k:
+                break
+            payload = data[i + 3:i + 3 + k]
+            i += 3 + k
             self.requests += 1
-            if not posted:
-                self.round_trips += 1
-            if self.on_request:
-                self.on_request(op)
-            if not posted and session.error is not None:
+            if op & POSTED:
+                if on_request:
+                    on_request(op & ~POSTED)
+                handler = ops.get(op & ~POSTED)
+                try:
+                    if handler is None:
+                        raise ValueError("unknown op %d" % (op & ~POSTED))
+                    handler(session, payload)
+                except Exception as exc:
+                    status, body = _failure(exc)
+                    if session.error is None:
+                        # Reported on the next answered request: an error as
+                        # an error, a NACK (of a write posted on the
+                        # acknowledge table, the host having changed the rig
+                        # since) as a NACK.
+                        session.error = (status, body)
+                continue
+            self.round_trips += 1
+            if on_request:
+                on_request(op)
+            if session.error is not None:
                 status, body = session.error
                 session.error = None
             else:
                 status, body = self._dispatch(session, op, payload)
-            if posted:
-                if status != ST_OK and session.error is None:
-                    # Reported on the next answered request: an error as an
-                    # error, a NACK (of a write posted on the acknowledge
-                    # table, the host having changed the rig since) as a NACK.
-                    session.error = (status, body)
-                return None
-            acks = self.hardware.i2c_write_acks()
-            if acks != session.acks:
-                # The VM posts the writes this table promises an acknowledge.
-                session.acks = acks
-                body = _encode_acks(acks) + body
-                status |= ST_ACKS
-            clock = self.hardware.clock
-            if clock.lockstep and clock.now_us != session.vm_now_us:
-                # Time moved under the VM (the host advanced it): say so.
-                session.vm_now_us = clock.now_us
-                body = _Q.pack(session.vm_now_us) + body
-                status |= ST_TIME
+            replies.append(self._reply(session, status, body))
+        return i, replies
+
+    def _reply(self, session, status, body):
+        acks = self.hardware.i2c_write_acks()
+        if acks != session.acks:
+            # The VM posts the writes this table promises an acknowledge.
+            session.acks = acks
+            body = _encode_acks(acks) + body
+            status |= ST_ACKS
+        clock = self.hardware.clock
+        if clock.lockstep and clock.now_us != session.vm_now_us:
+            # Time moved under the VM (the host advanced it): say so.
+            session.vm_now_us = clock.now_us
+            body = _Q.pack(session.vm_now_us) + body
+            status |= ST_TIME
         return _HDR.pack(status, len(body)) + body
 
     def _dispatch(self, session, op, p):
@@ -142,10 +159,8 @@ class LinkServer:
             return ST_ERROR, b"unknown op %d" % op
         try:
             return handler(session, p)
-        except Nack:
-            return ST_NACK, b""
-        except (ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
-            return ST_ERROR, str(exc).encode()[:200]
+        except (Nack, ValueError, IndexError, struct.error, UnicodeDecodeError) as exc:
+            return _failure(exc)
 
     # --- the requests ------------------------------------------------------
     def _sleep_until(self, session, p):
@@ -175,7 +190,7 @@ class LinkServer:
         return ST_OK, bytes((1 if clock.lockstep else 0,)) + _Q.pack(session.vm_now_us)
 
     def _i2c_write(self, session, p):
-        self.hardware.i2c(p[0]).write(p[1], bytes(p[3:]), bool(p[2]))
+        self.hardware.i2c(p[0]).write(p[1], p[3:], p[2] != 0)
         return ST_OK, b""
 
     def _i2c_read(self, session, p):
@@ -186,14 +201,14 @@ class LinkServer:
         # bus, addr, n:u16, data: data written without stop, n bytes read.
         bus = self.hardware.i2c(p[0])
         addr = p[1]
-        bus.write(addr, bytes(p[4:]), False)
+        bus.write(addr, p[4:], False)
         return ST_OK, bus.read(addr, p[2] | (p[3] << 8), True)
 
     def _i2c_scan(self, session, p):
         return ST_OK, bytes(self.hardware.i2c(p[0]).scan())
 
     def _spi_xfer(self, session, p):
-        return ST_OK, self.hardware.spi(p[0]).transfer(bytes(p[1:]))
+        return ST_OK, self.hardware.spi(p[0]).transfer(p[1:])
 
     def _pin_write(self, session, p):
         self.hardware.pin_write(p[1:].decode(), p[0])
@@ -241,6 +256,17 @@ class LinkServer:
     def _reset(self, session, p):
         self.hardware.resets_requested += 1
         return ST_OK, b""
+
+
+def _failure(exc):
+    """(status, body) answering a request that raised exc: a NACK, or an
+    error the VM raises as OSError(EIO); anything else is the simulator's
+    own bug and propagates."""
+    if isinstance(exc, Nack):
+        return ST_NACK, b""
+    if isinstance(exc, (ValueError, IndexError, struct.error, UnicodeDecodeError)):
+        return ST_ERROR, str(exc).encode()[:200]
+    raise exc
 
 
 def _encode_acks(acks):

@@ -99,17 +99,35 @@ def _closest(f, target, lo=0, hi=ADC_MAX, hint=None):
     return a
 
 
+def compensated_temperature(c, d2):
+    """TEMP (0.01 °C) of compensate(c, d1, d2), which does not depend on d1."""
+    dt = d2 - (c[4] << 8)
+    temp = 2000 + ((dt * c[5]) >> 23)
+    if temp < 2000:
+        return temp - ((3 * dt * dt) >> 33)
+    return temp - ((2 * dt * dt) >> 37)
+
+
+def temperature_code(c, temperature_c, hint=None):
+    """D2 that the compensation turns into the temperature nearest
+    temperature_c (saturating at 0 or 2**24-1); hint: a D2 near it."""
+    return _closest(lambda d: compensated_temperature(c, d), temperature_c * 100.0, hint=hint)
+
+
+def pressure_code(c, pressure_pa, d2, hint=None):
+    """D1 that, with D2 = d2, the compensation turns into the pressure
+    nearest pressure_pa; hint: a D1 near it."""
+    return _closest(lambda d: compensate(c, d, d2)[1], pressure_pa / 10.0, hint=hint)
+
+
 def raw_from_physical(c, pressure_pa, temperature_c, hint=None):
     """(D1, D2) that the datasheet compensation turns into the values nearest
     pressure_pa and temperature_c. Beyond what 24 bits can express the codes
     saturate at 0 or 2**24-1, as the ADC does. hint: (D1, D2) near the
     answer (the last one), which only makes the search shorter."""
     h1, h2 = hint or (None, None)
-    t_target = temperature_c * 100.0
-    d2 = _closest(lambda d: compensate(c, 0, d)[0], t_target, hint=h2)
-    p_target = pressure_pa / 10.0
-    d1 = _closest(lambda d: compensate(c, d, d2)[1], p_target, hint=h1)
-    return d1, d2
+    d2 = temperature_code(c, temperature_c, h2)
+    return pressure_code(c, pressure_pa, d2, h1), d2
 
 
 class MS5837Emulator:
@@ -146,6 +164,20 @@ class MS5837Emulator:
                                        self._hint)
         return self._hint
 
+    def raw_code(self, d1):
+        """D1 (d1 true) or D2 for the present physical values: the same
+        code as raw() gives, and both values are sampled as raw() samples
+        them, but a D2 conversion skips the pressure's inversion."""
+        c = self.coefficients
+        pressure_pa = self.pressure_pa()
+        h1, h2 = self._hint or (None, None)
+        d2 = temperature_code(c, self.temperature_c(), h2)
+        if not d1:
+            self._hint = (h1, d2)
+            return d2
+        self._hint = (pressure_code(c, pressure_pa, d2, h1), d2)
+        return self._hint[0]
+
     def _finish_conversion(self):
         if self._conversion is not None and self.clock.now_s + CLOCK_EPS_S >= self._conversion[0]:
             self._result = self._conversion[1]
@@ -180,8 +212,7 @@ class MS5837Emulator:
             self._pending = word.to_bytes(2, "big")
         elif cmd & 0xF0 in (CMD_CONVERT_D1, CMD_CONVERT_D2) and not cmd & 1 and (cmd & 0x0F) <= 10:
             osr_index = (cmd & 0x0F) >> 1
-            d1, d2 = self.raw()
-            value = d1 if cmd & 0xF0 == CMD_CONVERT_D1 else d2
+            value = self.raw_code(cmd & 0xF0 == CMD_CONVERT_D1)
             self._conversion = (self.clock.now_s + CONVERSION_TIME_S[osr_index], value)
             self._result = None
         else:

@@ -53,6 +53,10 @@ _out = bytearray(1024)  # queued request frames, then the round trip's own
 _out_mv = memoryview(_out)
 _n = 0                  # bytes queued in _out
 _sleep_at = -1          # offset of a posted sleep that is the last frame queued
+_spi_at = -1            # offset of a posted SPI write that is the last frame queued
+_spi_bus = -1           # ... and its bus
+_in = bytearray(256)    # the reply being read
+_in_mv = memoryview(_in)
 # The simulator's write-acknowledge table: bus << 8 | addr -> 32-byte mask,
 # bit b of byte b >> 3 set when a write starting with byte b will be
 # acknowledged (until the table changes, which the next reply says).
@@ -60,7 +64,7 @@ acks = {}
 
 
 def _connect():
-    global _sock, lockstep, _n, _sleep_at, _now_us
+    global _sock, lockstep
     path = os.getenv("LEAKRIG_SIM_SOCKET")
     if not path:
         raise OSError("LEAKRIG_SIM_SOCKET is not set: not running on a virtual board")
@@ -69,8 +73,6 @@ def _connect():
     _sock = s
     mine = _now_us
     acks.clear()  # the new connection's first reply gives the table
-    _n = 0  # what was queued on a dropped connection is lost with it
-    _sleep_at = -1
     reply = call(OP_HELLO, b"")
     lockstep = reply[0] == 1
     _set_now(reply, 1)
@@ -81,10 +83,14 @@ def _connect():
 
 def _drop():
     """Forget a connection left mid-request (a ^C while waiting for a
-    reply): its replies would be out of step; the next call reconnects."""
-    global _sock
+    reply): its replies would be out of step, and what was queued for it
+    is lost with it; the next request connects again."""
+    global _sock, _n, _sleep_at, _spi_at
     s = _sock
     _sock = None
+    _n = 0
+    _sleep_at = -1
+    _spi_at = -1
     if s is not None:
         try:
             s.close()
@@ -98,10 +104,12 @@ def _set_now(buf, offset):
     _flushed_us = _now_us
 
 
-def _queue(op, payload):
-    """Append one request frame to the output buffer."""
-    global _n, _out, _out_mv, _sleep_at
-    k = len(payload)
+def _frame(op, k):
+    """Append the header of a request frame with a k-byte payload to the
+    output buffer; return the offset where its payload goes."""
+    global _n, _out, _out_mv, _sleep_at, _spi_at
+    if _sock is None:
+        _connect()
     end = _n + 3 + k
     if end > len(_out):
         if _n:
@@ -114,20 +122,27 @@ def _queue(op, payload):
     _out[n] = op
     _out[n + 1] = k & 0xFF
     _out[n + 2] = k >> 8
-    if k:
-        _out[n + 3:end] = payload
     _n = end
     _sleep_at = -1
+    _spi_at = -1
+    return n + 3
+
+
+def _queue(op, payload):
+    """Append one request frame to the output buffer."""
+    at = _frame(op, len(payload))
+    if payload:
+        _out[at:_n] = payload
 
 
 def _write():
-    global _n, _sleep_at, _flushed_us
-    if _sock is None:
-        _connect()
+    global _n, _sleep_at, _spi_at, _flushed_us
     mv = _out_mv
     i = 0
     n = _n
     _n = 0
+    _sleep_at = -1
+    _spi_at = -1
     try:
         while i < n:
             k = _sock.write(mv[i:n])
@@ -136,54 +151,45 @@ def _write():
     except BaseException:
         _drop()  # a frame cut in two would put the stream out of step
         raise
-    _sleep_at = -1
     _flushed_us = _now_us
 
 
-def _read_into(mv):
-    got = 0
-    n = len(mv)
-    while got < n:
-        k = _sock.readinto(mv[got:])
-        if not k:
-            raise OSError("simulator link closed")
-        got += k
-
-
-def _round_trip(op, payload):
-    """Send the queued frames and this request; read the reply, in one
-    recv as a rule (the simulator writes each reply at once). Return
-    (status, reply bytes, offset of the body in them, body length)."""
-    if _sock is None and op != OP_HELLO:
-        _connect()
-    _queue(op, payload)
+def _exchange():
+    """Send the queued frames, the last of them a request that waits for a
+    reply; read the reply into _in (a socket's readinto reads exactly as
+    many bytes as asked: the header, then the body it announces). Return
+    (offset of the body in _in, body length); raise for a NACK or error."""
+    global _in, _in_mv
     try:
         _write()
-        data = _sock.recv(64)
-        while len(data) < 3:
-            more = _sock.recv(64)
-            if not more:
+        if _sock.readinto(_in, 3) != 3:
+            raise OSError("simulator link closed")
+        n = _in[1] | (_in[2] << 8)
+        if n:
+            if 3 + n > len(_in):
+                grown = bytearray(3 + n)
+                grown[:3] = _in_mv[:3]
+                _in = grown
+                _in_mv = memoryview(grown)
+            if _sock.readinto(_in_mv[3:3 + n]) != n:
                 raise OSError("simulator link closed")
-            data += more
-        status = data[0]
-        n = data[1] | (data[2] << 8)
-        if len(data) < 3 + n:
-            rest = bytearray(3 + n - len(data))
-            _read_into(memoryview(rest))
-            data += rest
     except BaseException:
         _drop()
         raise
+    status = _in[0]
     at = 3
     if status & ST_TIME:
-        _set_now(data, 3)
+        _set_now(_in, 3)
         at = 11
         n -= 8
     if status & ST_ACKS:
-        k = _set_acks(data, at)
+        k = _set_acks(_in, at)
         at += k
         n -= k
-    return status & 0x3F, data, at, n
+    status &= 0x3F
+    if status != ST_OK:
+        _fail(status, _in_mv[at:at + n])
+    return at, n
 
 
 def _set_acks(data, at):
@@ -210,23 +216,24 @@ def _fail(status, body):
     raise OSError(5, bytes(body).decode())
 
 
+def _into(buf, at, n, skip=0):
+    if n - skip != len(buf):
+        raise OSError(5, "reply of %d bytes for a %d-byte buffer" % (n - skip, len(buf)))
+    buf[:] = _in_mv[at + skip:at + n]
+
+
 def call(op, payload):
     """Send one request; return the reply payload or raise OSError."""
-    status, data, at, n = _round_trip(op, payload)
-    body = data[at:at + n]
-    if status != ST_OK:
-        _fail(status, body)
-    return body
+    _queue(op, payload)
+    at, n = _exchange()
+    return bytes(_in_mv[at:at + n])
 
 
 def call_into(op, payload, buf):
     """Send one request whose reply fills buf (a bytearray) exactly."""
-    status, data, at, n = _round_trip(op, payload)
-    if status != ST_OK:
-        _fail(status, data[at:at + n])
-    if n != len(buf):
-        raise OSError(5, "reply of %d bytes for a %d-byte buffer" % (n, len(buf)))
-    buf[:] = memoryview(data)[at:at + n]
+    _queue(op, payload)
+    at, n = _exchange()
+    _into(buf, at, n)
 
 
 def post(op, payload):
@@ -238,6 +245,113 @@ def flush():
     """Send what is queued now (the simulator applies it without replying)."""
     if _n:
         _write()
+
+
+# --- the bus requests, built in place in the output buffer ------------------
+def i2c_write(bus, addr, stop, buf, mem=-1, memsize=0):
+    """An I2C write of buf, after mem (memsize bytes, big-endian) when
+    given: posted when the acknowledge table promises it, else a round
+    trip, so that a NACK raises here as on a board."""
+    k = len(buf)
+    if memsize:
+        first = (mem >> 8) & 0xFF if memsize == 2 else mem & 0xFF
+    elif k:
+        first = buf[0]
+    else:
+        first = -1
+    op = OP_I2C_WRITE
+    if first >= 0:
+        mask = acks.get(bus << 8 | addr)
+        if mask is not None and (mask[first >> 3] >> (first & 7)) & 1:
+            op = OP_I2C_WRITE | POSTED
+    at = _frame(op, 3 + memsize + k)
+    o = _out
+    o[at] = bus
+    o[at + 1] = addr
+    o[at + 2] = 1 if stop else 0
+    at += 3
+    if memsize == 2:
+        o[at] = (mem >> 8) & 0xFF
+        o[at + 1] = mem & 0xFF
+    elif memsize:
+        o[at] = mem & 0xFF
+    at += memsize
+    if k:
+        o[at:at + k] = buf
+    if op == OP_I2C_WRITE:
+        _exchange()
+
+
+def i2c_write_read(bus, addr, mem, memsize, n, buf=None):
+    """mem (memsize bytes, big-endian) written without stop, then n bytes
+    read after a repeated start: into buf, or returned."""
+    at = _frame(OP_I2C_WRITE_READ, 4 + memsize)
+    o = _out
+    o[at] = bus
+    o[at + 1] = addr
+    o[at + 2] = n & 0xFF
+    o[at + 3] = n >> 8
+    if memsize == 2:
+        o[at + 4] = (mem >> 8) & 0xFF
+        o[at + 5] = mem & 0xFF
+    else:
+        o[at + 4] = mem & 0xFF
+    at, k = _exchange()
+    if buf is None:
+        return bytes(_in_mv[at:at + k])
+    _into(buf, at, k)
+
+
+def spi_write(bus, buf):
+    """A posted SPI write; one that follows another on the same bus, with
+    nothing queued between them, joins it (the clock runs on: the same
+    bytes on the wire)."""
+    global _n, _spi_at, _spi_bus
+    k = len(buf)
+    h = _spi_at
+    if h >= 0 and _spi_bus == bus and _n + k <= len(_out):
+        o = _out
+        length = (o[h + 1] | (o[h + 2] << 8)) + k
+        o[h + 1] = length & 0xFF
+        o[h + 2] = length >> 8
+        o[_n:_n + k] = buf
+        _n += k
+        return
+    at = _frame(OP_SPI_XFER | POSTED, 1 + k)
+    _out[at] = bus
+    _out[at + 1:at + 1 + k] = buf
+    _spi_at = at - 3
+    _spi_bus = bus
+
+
+def spi_read_into(bus, buf, fill):
+    """Clock len(buf) bytes of `fill` out and the bytes clocked in into buf.
+    A posted write just before on the same bus becomes the head of this
+    transfer (one round trip, the same bytes on the wire); the reply's
+    bytes for that head are skipped."""
+    global _n
+    k = len(buf)
+    h = _spi_at
+    if h >= 0 and _spi_bus == bus and _n + k <= len(_out):
+        o = _out
+        skip = (o[h + 1] | (o[h + 2] << 8)) - 1
+        length = skip + 1 + k
+        o[h] = OP_SPI_XFER
+        o[h + 1] = length & 0xFF
+        o[h + 2] = length >> 8
+        end = _n + k
+        for i in range(_n, end):
+            o[i] = fill
+        _n = end
+    else:
+        skip = 0
+        at = _frame(OP_SPI_XFER, 1 + k)
+        o = _out
+        o[at] = bus
+        for i in range(at + 1, at + 1 + k):
+            o[i] = fill
+    at, n = _exchange()
+    _into(buf, at, n, skip)
 
 
 def now_us():
@@ -261,8 +375,9 @@ def sleep_until_us(t_us):
             # Two sleeps in a row: the later target is all the simulator needs.
             struct.pack_into("<Q", _out, _sleep_at + 3, t_us)
         else:
-            _queue(OP_SLEEP_UNTIL | POSTED, struct.pack("<Q", t_us))
-            _sleep_at = _n - 11
+            at = _frame(OP_SLEEP_UNTIL | POSTED, 8)
+            struct.pack_into("<Q", _out, at, t_us)
+            _sleep_at = at - 3
         if t_us - _flushed_us >= FLUSH_US:
             # A round trip, not a bare write: a loop that only sleeps goes
             # no faster than the simulator takes its news.

@@ -132,7 +132,6 @@ class I2C:
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
         self._bus = int(id) if not isinstance(id, str) else sum(id.encode()) & 0xFF
         self.freq = freq
-        self._head = bytearray(5)  # bus, addr, stop or n:u16, ...
 
     def init(self, **kw):
         pass
@@ -143,13 +142,8 @@ class I2C:
     def writeto(self, addr, buf, stop=True):
         # A write the simulator has promised to acknowledge is posted; any
         # other is a round trip, so that a NACK raises here, as on a board.
-        n = len(buf)
-        req = bytes((self._bus, addr, 1 if stop else 0)) + bytes(buf)
-        if n and _link.acked(self._bus, addr, buf[0]):
-            _link.post(_link.OP_I2C_WRITE, req)
-        else:
-            _link.call(_link.OP_I2C_WRITE, req)
-        return n
+        _link.i2c_write(self._bus, addr, stop, buf)
+        return len(buf)
 
     def writevto(self, addr, vector, stop=True):
         data = b"".join(bytes(b) for b in vector)
@@ -161,39 +155,22 @@ class I2C:
                                 struct.pack("<BBBH", self._bus, addr, 1 if stop else 0, nbytes)))
 
     def readfrom_into(self, addr, buf, stop=True):
-        if stop:
-            h = self._head
-            h[0] = self._bus
-            h[1] = addr
-            h[2] = 1
-            h[3] = len(buf) & 0xFF
-            h[4] = len(buf) >> 8
-            _link.call_into(_link.OP_I2C_READ, h, buf)
-        else:
-            buf[:] = self.readfrom(addr, len(buf), stop)
+        n = len(buf)
+        _link.call_into(_link.OP_I2C_READ, bytes((self._bus, addr, 1 if stop else 0, n & 0xFF, n >> 8)), buf)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
-        self.writeto(addr, _memaddr(memaddr, addrsize) + bytes(buf))
+        _link.i2c_write(self._bus, addr, True, buf, memaddr, 2 if addrsize == 16 else 1)
 
-    def _write_read(self, addr, memaddr, addrsize, n):
-        # The register address written without stop, then the read after a
-        # repeated start: one transaction on the wire, one round trip here.
-        return struct.pack("<BBH", self._bus, addr, n) + _memaddr(memaddr, addrsize)
-
+    # The register address written without stop, then the read after a
+    # repeated start: one transaction on the wire, one round trip here.
     def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
-        return bytes(_link.call(_link.OP_I2C_WRITE_READ, self._write_read(addr, memaddr, addrsize, nbytes)))
+        return _link.i2c_write_read(self._bus, addr, memaddr, 2 if addrsize == 16 else 1, nbytes)
 
     def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
-        _link.call_into(_link.OP_I2C_WRITE_READ, self._write_read(addr, memaddr, addrsize, len(buf)), buf)
+        _link.i2c_write_read(self._bus, addr, memaddr, 2 if addrsize == 16 else 1, len(buf), buf)
 
 
 SoftI2C = I2C
-
-
-def _memaddr(memaddr, addrsize):
-    if addrsize == 16:
-        return bytes((memaddr >> 8 & 0xFF, memaddr & 0xFF))
-    return bytes((memaddr & 0xFF,))
 
 
 class SPI:
@@ -215,21 +192,20 @@ class SPI:
     def deinit(self):
         pass
 
-    def _xfer(self, data):
-        return _link.call(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes(data))
-
     def write(self, buf):
         # Nothing comes back from a write that the caller sees: posted.
-        _link.post(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes(buf))
+        _link.spi_write(self._bus, buf)
 
     def read(self, nbytes, write=0):
-        return bytes(self._xfer(bytes((write,)) * nbytes))
+        buf = bytearray(nbytes)
+        _link.spi_read_into(self._bus, buf, write)
+        return bytes(buf)
 
     def readinto(self, buf, write=0):
-        _link.call_into(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes((write,)) * len(buf), buf)
+        _link.spi_read_into(self._bus, buf, write)
 
     def write_readinto(self, write_buf, read_buf):
-        read_buf[:] = self._xfer(write_buf)
+        read_buf[:] = _link.call(_link.OP_SPI_XFER, bytes((self._bus,)) + bytes(write_buf))
 
 
 SoftSPI = SPI
