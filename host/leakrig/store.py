@@ -56,6 +56,7 @@ _SAMPLE_KEYS = frozenset(("t", "p", "T", "q", "r", "ur", "st"))
 _WIDTH = 12         # columns of a samples row
 _MULTI_ROWS = 32    # rows per INSERT statement when writing a batch
 _flat = chain.from_iterable
+_text = bytes.decode  # a block's values are ASCII bytes
 
 
 def _insert_samples(rows):
@@ -223,16 +224,14 @@ class Store:
         it, ip, iT, iq, ir, iur, ist = cols
         c = block.columns
         n = block.n
-        if layout.extra_json is None:
-            extra = repeat(None, n)
-        else:
-            extra = map(layout.extra_json.__mod__, zip(*[c[j] for j in layout.extra_columns]))
+        extra = layout.extra_json(c)
         try:
             return list(_flat(zip(repeat(self.run_id, n), repeat(self.boot, n), block.seqs,
                                   map(float, c[it]), repeat(block.host_utc, n),
                                   map(float, c[ip]), map(float, c[iT]), map(int, c[iq]),
                                   map(float, c[ir]), map(float, c[iur]),
-                                  repeat(None, n) if ist is None else c[ist], extra)))
+                                  repeat(None, n) if ist is None else map(_text, c[ist]),
+                                  repeat(None, n) if extra is None else extra)))
         except (TypeError, ValueError):
             return None
 
