@@ -27,8 +27,9 @@ from leakrig_fw import frame
 
 # A body on the fast path holds only these bytes besides ',' and '=':
 # printable ASCII without the escape character and without the characters
-# that JSON would escape, so a value is its own text and its own JSON.
-_PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b',=%"\\')
+# that JSON would escape, so a value is its own text and its own JSON; and
+# without '$', which only starts a line.
+_PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b'$,=%"\\')
 _MAX_BODY = frame.MAX_FRAME - 11  # '$' + body + '*' + 8 hex digits + CR within MAX_FRAME
 _SAMPLE_COLUMNS = ("t", "p", "T", "q", "r", "ur", "st")
 _new = tuple.__new__
@@ -64,7 +65,7 @@ class Layout:
 
     def __init__(self, keys):
         self.keys = keys
-        self.seps = b",," + b",=" * len(keys) + b"\r\n"   # the syntax bytes of a line
+        self.seps = b"$,," + b",=" * len(keys) + b"\r\n"  # the syntax bytes of a line
         # Segments: a key with a column of its own, or a run of other keys.
         segments = []
         for k in keys:
@@ -217,12 +218,7 @@ class SampleParser:
     def parse(self, region, host_utc):
         """region: bytes of whole lines (ends with LF), starting outside a
         frame. Returns a SampleBlock of all its lines, or None."""
-        # Every line starts with '$', holds no other '$' and no other LF,
-        # and ends with CR LF.
         if region[:1] != b"$" or region[-2:] != b"\r\n":
-            return None
-        n = region.count(b"\n")
-        if region.count(b"$") != n or region.count(b"\n$") != n - 1:
             return None
         # The layout: the keys of the first line.
         end = region.find(b"*", region.find(b"\r") - 9)
@@ -236,20 +232,21 @@ class SampleParser:
             if not Layout.usable(texts) or len(self._layouts) >= 64:
                 return None
             layout = Layout(texts)  # kept once a block of it is whole
-        # Syntax: the same separators in every line, each field one '=',
-        # and nothing else but plain printable ASCII (no escapes, nothing
-        # JSON would escape).
-        if region.translate(None, _PLAIN) != layout.seps * n:
-            return None
-        # Protocol, sequence number, kind and keys: every line a whole match
-        # of the layout's pattern (the lines follow one another, so n
-        # matches are the n lines).
+        # Protocol, sequence number, kind and keys: the lines are matches of
+        # the layout's pattern, one after another ('$' body '*' CRC CR LF:
+        # 12 bytes besides the body), the whole region.
         matches = layout.pattern.findall(region)
-        if len(matches) != n:
+        n = len(matches)
+        if not n:
             return None
         columns = list(zip(*matches))
         bodies = columns[0]
-        if max(map(len, bodies)) > _MAX_BODY:
+        if sum(map(len, bodies)) + 12 * n != len(region) or max(map(len, bodies)) > _MAX_BODY:
+            return None
+        # Syntax: in every line one '$' (that starts it), the same
+        # separators, each field one '=', one CR LF, and nothing else but
+        # plain printable ASCII (no escapes, nothing JSON would escape).
+        if region.translate(None, _PLAIN) != layout.seps * n:
             return None
         # CRC: each line ends in '*' and the CRC of the bytes between '$'
         # and '*' in 8 upper-case hex digits (the general path's decoder
