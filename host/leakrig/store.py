@@ -99,6 +99,11 @@ class Store:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint (copy the WAL into the database file, with its two
+            # fsyncs) every 4096 WAL pages rather than SQLite's 1000: at 1 kHz
+            # about once a minute, the WAL file up to 16 MB. Every commit is
+            # in the WAL at once either way; a kill -9 loses no committed row.
+            self.db.execute("PRAGMA wal_autocheckpoint=4096")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ValueError("%s is not a leakrig log: %s" % (path, exc))
