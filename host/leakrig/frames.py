@@ -3,17 +3,20 @@ frames.
 
 A board streams sample frames with the same fields in the same order, one
 read after another. For the whole lines of one read the host checks them all
-at once: the byte-level shape of every line, every CRC (zlib's crc32, the
-protocol's CRC-32), the field syntax, the protocol, kind and sequence
-numbers, with a few calls that each run over all the lines in C, and splits
-the values into one column per field. The frames of such a block are light
-views on it (SampleFrame): their `fields` dict is built only when asked for,
-and the store writes a block's rows column by column.
+at once, with a few calls that each run over all the lines in C: the
+byte-level shape of every line and its separators (counts, one translate),
+the protocol, kind, sequence number and keys (the layout's regular
+expression, compiled once per layout, which also splits out the values the
+store needs), every CRC (zlib's crc32, the protocol's CRC-32). The frames of
+such a block are light views on it (SampleFrame): their `fields` dict is
+built only when asked for, and the store writes a block's rows column by
+column.
 
 A read whose lines are not all well-formed samples of one layout (a hello,
 an event, a reply, a bad CRC, an escaped value, garbage) takes the general
 path, line by line through `leakrig_fw.frame.decode`; the fast path accepts
 a line only when that decoder would accept it with the same result."""
+import re
 from binascii import crc32, unhexlify
 from itertools import repeat
 from operator import itemgetter
@@ -24,10 +27,10 @@ from leakrig_fw import frame
 
 # A body on the fast path holds only these bytes besides ',' and '=':
 # printable ASCII without the escape character and without the characters
-# that JSON would escape, so a value is its own text and its own JSON.
-_PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b',=%"\\')
+# that JSON would escape, so a value is its own text and its own JSON; and
+# without '$', which only starts a line.
+_PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b'$,=%"\\')
 _MAX_BODY = frame.MAX_FRAME - 11  # '$' + body + '*' + 8 hex digits + CR within MAX_FRAME
-_HEX = b"0123456789ABCDEF"
 _SAMPLE_COLUMNS = ("t", "p", "T", "q", "r", "ur", "st")
 _new = tuple.__new__
 
@@ -51,40 +54,84 @@ def _identifier(key):
 
 
 class Layout:
-    """The field keys of a sample frame, in order, and what the store needs
-    to turn its values into a row: the column of each stored field and the
-    JSON template for the others."""
+    """The field keys of a sample frame, in order; the pattern that matches
+    a line of this layout and splits out what the store needs; and how its
+    groups map to stored columns.
+
+    Groups of the pattern: 0 the body, 1 the sequence number, then one per
+    field the store keeps in a column of its own (t, p, T, q, r, ur, st) and
+    one per run of consecutive other fields ("p2=1,T2=2": they are stored
+    together as JSON), then the CRC."""
 
     def __init__(self, keys):
         self.keys = keys
-        index = {k: i for i, k in enumerate(keys)}
-        self.index = index
+        self.seps = b"$,," + b",=" * len(keys) + b"\r\n"  # the syntax bytes of a line
+        # Segments: a key with a column of its own, or a run of other keys.
+        segments = []
+        for k in keys:
+            if k in _SAMPLE_COLUMNS or not segments or segments[-1][0] in _SAMPLE_COLUMNS:
+                segments.append([k])
+            else:
+                segments[-1].append(k)
+        parts = []
+        self.group = {}   # key -> group of its value, for keys with a column of their own
+        runs = []
+        for g, seg in enumerate(segments, 2):
+            if seg[0] in _SAMPLE_COLUMNS:
+                self.group[seg[0]] = g
+                parts.append(b",%s=([^,]*)" % seg[0].encode())
+            else:
+                runs.append(g)
+                parts.append(b",(" + b",".join(b"%s=[^,]*" % k.encode() for k in seg) + b")")
+        if parts:
+            # The last value runs to the '*' before the CRC (it may hold a
+            # '*' itself, as the general path's decoder allows).
+            parts[-1] = parts[-1][:-6] + b".*)"
+        self.runs = tuple(runs)
+        self.crc_group = 2 + len(segments)
+        self.pattern = re.compile(b"\\$(" + frame.PROTOCOL.encode() + b",([0-9]{1,10}),"
+                                  + frame.KIND_SAMPLE.encode() + b"".join(parts)
+                                  + b")\\*([0-9A-F]{8})\r\n")
         # The store's fast row needs every numeric column; 'st' may be absent.
         self.sample_columns = None
-        if all(k in index for k in _SAMPLE_COLUMNS[:6]):
-            self.sample_columns = tuple(index.get(k) for k in _SAMPLE_COLUMNS)
-        extra = [k for k in keys if k not in _SAMPLE_COLUMNS]
-        self.extra_columns = tuple(index[k] for k in extra)
-        # Keys are identifiers and values plain text: json.dumps of the
-        # dict of extra fields (separators ',' ':') is this template.
-        self.extra_json = "{" + ",".join('"%s":"%%s"' % k for k in extra) + "}" if extra else None
+        if all(k in self.group for k in _SAMPLE_COLUMNS[:6]):
+            self.sample_columns = tuple(self.group.get(k) for k in _SAMPLE_COLUMNS)
 
     @staticmethod
     def usable(keys):
         return all(map(_identifier, keys)) and len(set(keys)) == len(keys)
 
+    def extra_json(self, columns):
+        """The other fields of each frame as the JSON text the store keeps
+        (json.dumps of the dict, separators ',' ':'), or None without any.
+        Keys are identifiers and values plain text, each its own JSON, so
+        "k1=v1,k2=v2" becomes {"k1":"v1","k2":"v2"} by replacing bytes, for
+        all the frames at once."""
+        if not self.runs:
+            return None
+        if len(self.runs) == 1:
+            texts = columns[self.runs[0]]
+        else:
+            texts = map(b",".join, zip(*[columns[g] for g in self.runs]))
+        text = b"\n".join(texts).replace(b"=", b'":"').replace(b",", b'","').decode("ascii")
+        return ('{"' + text.replace("\n", '"}\n{"') + '"}').split("\n")
+
 
 class SampleBlock:
-    """Consecutive sample frames of one read with one layout, as columns."""
-    __slots__ = ("layout", "seqs", "columns", "bodies", "host_utc", "n")
+    """Consecutive sample frames of one read with one layout: per group of
+    the layout's pattern, the bytes of every frame."""
+    __slots__ = ("layout", "seqs", "columns", "host_utc", "n")
 
-    def __init__(self, layout, seqs, columns, bodies, host_utc):
+    def __init__(self, layout, seqs, columns, host_utc):
         self.layout = layout
         self.seqs = seqs
         self.columns = columns
-        self.bodies = bodies
         self.host_utc = host_utc
         self.n = len(seqs)
+
+    @property
+    def bodies(self):
+        return self.columns[0]
 
     def frames(self):
         return list(map(_new, repeat(SampleFrame), zip(repeat(self), range(self.n))))
@@ -133,20 +180,24 @@ class SampleFrame(tuple):
         d = self.__dict__.get("fields")
         if d is None:
             block, i = self
-            d = dict(zip(block.layout.keys, [col[i] for col in block.columns]))
+            # A body of the block has no escapes: each field splits at its
+            # first '=', as the general path's decoder splits it.
+            d = dict(part.split("=", 1) for part in block.columns[0][i].decode("ascii").split(",")[3:])
             self.__dict__["fields"] = d
         return d
 
     @property
     def raw(self):
-        body = self[0].bodies[self[1]]
+        body = self[0].columns[0][self[1]]
         return b"$%s*%08X\r" % (body, crc32(body))
 
     def value(self, key, default=None):
         """One field's text without building the fields dict."""
         block, i = self
-        j = block.layout.index.get(key)
-        return default if j is None else block.columns[j][i]
+        g = block.layout.group.get(key)
+        if g is not None:
+            return block.columns[g][i].decode("ascii")
+        return self.fields.get(key, default)
 
     def __repr__(self):
         return "Frame(%r, %r, %r)" % (self.seq, self.kind, self.fields)
@@ -167,55 +218,43 @@ class SampleParser:
     def parse(self, region, host_utc):
         """region: bytes of whole lines (ends with LF), starting outside a
         frame. Returns a SampleBlock of all its lines, or None."""
-        # Every line starts with '$', holds no other '$' and no other LF,
-        # and ends with CR LF.
         if region[:1] != b"$" or region[-2:] != b"\r\n":
             return None
-        lines = region[1:-2].split(b"\r\n$")
-        n = len(lines)
-        if region.count(b"$") != n or region.count(b"\n") != n:
+        # The layout: the keys of the first line.
+        end = region.find(b"*", region.find(b"\r") - 9)
+        keys = tuple(part.partition(b"=")[0] for part in region[1:end].split(b",")[3:])
+        layout = self._layouts.get(keys)
+        if layout is None:
+            try:
+                texts = tuple(k.decode("ascii") for k in keys)
+            except UnicodeError:
+                return None
+            if not Layout.usable(texts) or len(self._layouts) >= 64:
+                return None
+            layout = Layout(texts)  # kept once a block of it is whole
+        # Protocol, sequence number, kind and keys: the lines are matches of
+        # the layout's pattern, one after another ('$' body '*' CRC CR LF:
+        # 12 bytes besides the body), the whole region.
+        matches = layout.pattern.findall(region)
+        n = len(matches)
+        if not n:
             return None
-        bodies, stars, crcs = zip(*map(bytes.rpartition, lines, repeat(b"*")))
+        columns = list(zip(*matches))
+        bodies = columns[0]
+        if sum(map(len, bodies)) + 12 * n != len(region) or max(map(len, bodies)) > _MAX_BODY:
+            return None
+        # Syntax: in every line one '$' (that starts it), the same
+        # separators, each field one '=', one CR LF, and nothing else but
+        # plain printable ASCII (no escapes, nothing JSON would escape).
+        if region.translate(None, _PLAIN) != layout.seps * n:
+            return None
         # CRC: each line ends in '*' and the CRC of the bytes between '$'
         # and '*' in 8 upper-case hex digits (the general path's decoder
         # also takes some odd spellings of it: those lines go that way).
-        if stars.count(b"*") != n:
+        if unpack(">%dI" % n, unhexlify(b"".join(columns[layout.crc_group]))) != tuple(map(crc32, bodies)):
             return None
-        hexes = b"".join(crcs)
-        if len(hexes) != 8 * n or max(map(len, crcs)) != 8 or hexes.translate(None, _HEX):
-            return None  # not 8 upper-case hex digits each
-        if unpack(">%dI" % n, unhexlify(hexes)) != tuple(map(crc32, bodies)):
-            return None
-        if max(map(len, bodies)) > _MAX_BODY:
-            return None
-        # Syntax: the same separators in every body, each field one '=',
-        # and nothing else but plain printable ASCII.
-        seps = bodies[0].translate(None, _PLAIN)
-        fields = seps.count(b"=")
-        if seps != b",," + b",=" * fields:
-            return None
-        if b"".join(bodies).translate(None, _PLAIN) != seps * n:
-            return None
-        flat = b",".join(bodies).decode("ascii").replace("=", ",").split(",")
-        stride = 3 + 2 * fields
-        if (flat[0::stride].count(frame.PROTOCOL) != n
-                or flat[2::stride].count(frame.KIND_SAMPLE) != n):
-            return None
-        keys = tuple(flat[3:stride:2])
-        layout = self._layouts.get(keys)
-        if layout is None:
-            if not Layout.usable(keys) or len(self._layouts) >= 64:
-                return None
-            layout = self._layouts[keys] = Layout(keys)
-        for j, key in enumerate(keys):
-            if flat[3 + 2 * j::stride].count(key) != n:
-                return None
-        seq_text = flat[1::stride]
-        if (not "".join(seq_text).isdigit() or min(map(len, seq_text)) < 1
-                or max(map(len, seq_text)) > 10):
-            return None
-        seqs = list(map(int, seq_text))
+        seqs = list(map(int, columns[1]))
         if max(seqs) >= frame.SEQ_MODULO:
             return None
-        columns = [flat[4 + 2 * j::stride] for j in range(fields)]
-        return SampleBlock(layout, seqs, columns, bodies, host_utc)
+        self._layouts[keys] = layout
+        return SampleBlock(layout, seqs, columns, host_utc)

@@ -264,6 +264,36 @@ def test_store_rows_from_blocks_equal_rows_frame_by_frame(tmp_path):
     assert len(rows(fast_store.path)[0]) > 400
 
 
+def test_store_rows_agree_wherever_the_other_fields_are(tmp_path):
+    """Fields without a column of their own (stored as JSON) first, last,
+    between columns, in one run or several, or none at all."""
+    orders = [("t", "p", "T", "q", "r", "ur", "st"),
+              ("a", "t", "p", "T", "q", "r", "ur", "st"),
+              ("t", "p", "T", "q", "r", "ur", "st", "z"),
+              ("a", "b", "t", "p", "c", "T", "q", "d", "e", "r", "ur", "st", "f"),
+              ("t", "p", "T", "q", "r", "ur"),
+              ("t", "p", "T", "x", "q", "r", "ur"),
+              ("t", "p", "q", "r")]
+    values = {"t": "1.5", "p": "300000.25", "T": "20", "q": "0", "r": "-0.1", "ur": "0.05", "st": "ok"}
+    for k, keys in enumerate(orders):
+        data = b"".join(frame.encode(s, "S", [(key, values.get(key, "v%d/%s x" % (s, key))) for key in keys])
+                        for s in range(1, 41))
+        fast_store = Store(tmp_path / ("fast%d.sqlite" % k))
+        ref_store = Store(tmp_path / ("ref%d.sqlite" % k))
+        fast_store.start_run()
+        ref_store.start_run()
+        fast = FrameReader().feed(data, host_utc=2.0)
+        assert all(isinstance(f, SampleFrame) for f in fast)
+        fast_store.add_frames(fast)
+        for f in general_reader().feed(data, host_utc=2.0):
+            ref_store.add_frame(f)
+        fast_store.close()
+        ref_store.close()
+        got, want = rows(fast_store.path), rows(ref_store.path)
+        assert got == want and len(got[0]) == 40, keys
+        assert fast[3].fields == frame.decode(fast[3].raw)[2]
+
+
 def test_block_commits_at_the_same_rows(tmp_path):
     data = b"".join(sample(s) for s in range(1, 301))
     store = Store(tmp_path / "c.sqlite", commit_rows=16, commit_interval_s=1e9)
