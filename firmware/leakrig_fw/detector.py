@@ -184,6 +184,8 @@ class Detector:
         self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
         self._peak = array("d", [0.0] * _N_WIN)
+        self._bpk = array("d", [0.0] * _N_WIN)       # largest |z| of this calm block after learning
+        self._bpk_prev = array("d", [0.0] * _N_WIN)  # and of the block before
         self._sm = array("d", [0.0] * _N_WIN)    # running mean of the slope, Pa/s
         self._sv = array("d", [0.0] * _N_WIN)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
         self._infl = array("d", [1.0] * _N_WIN)   # learned excursion factor per window
@@ -217,6 +219,9 @@ class Detector:
         for w in range(_N_WIN):
             self._peak[w] = 0.0
             self._infl[w] = 1.0
+            self._bpk[w] = 0.0
+            self._bpk_prev[w] = 0.0
+        self._calm_t = 0.0
         self.state = "learning"
         self.rate_pa_s = 0.0
         self.rate_sigma_pa_s = 0.0
@@ -742,6 +747,8 @@ class Detector:
                 if self._learn_t > 0.25 * self.cfg["learn_s"] and abs(z) > self._peak[w]:
                     self._peak[w] = abs(z)
             else:
+                if calm and abs(z) > self._bpk[w]:
+                    self._bpk[w] = abs(z)
                 sig *= self._infl[w]
                 z = -slope / sig
             self._slope[w] = slope
@@ -808,6 +815,7 @@ class Detector:
                     self._emit("cleared")
             else:
                 self._quiet = 0
+        self._narrow(dt)
         self._report(wmax, p)
 
     def _find_onset(self, n):
@@ -867,6 +875,40 @@ class Detector:
                     best_shc = shc
                     best_shh = shh
         return best_m, (best_shc / best_shh if best_shh > 0.0 else 0.0), best_shh
+
+    def _narrow(self, dt):
+        """After learning, calm time is cut into blocks of learn_s. Once two
+        whole blocks have passed without an alarm, a band wider than their
+        excursions call for narrows to them: the band learned at the start
+        may have come from a thermal model that had not yet seen the
+        temperature turn. A band never widens after learning, so a leak
+        cannot raise its own band."""
+        if self.state != "ok":
+            self._calm_t = 0.0
+            for w in range(_N_WIN):
+                self._bpk[w] = 0.0
+                self._bpk_prev[w] = 0.0
+            return
+        L = self.cfg["learn_s"]
+        self._calm_t += dt
+        if self._calm_t < L:
+            return
+        self._calm_t -= L
+        if self._bpk_prev[0] > 0.0:
+            hz = 0.0
+            for n in self._win:
+                hz += 3.0 / n
+            expect = threshold_z(2.0 * L / dt, hz)
+            for w in range(_N_WIN):
+                pk = self._bpk[w] if self._bpk[w] > self._bpk_prev[w] else self._bpk_prev[w]
+                f = self.cfg["learn_margin"] * pk / expect
+                if f < 1.0:
+                    f = 1.0
+                if f < self._infl[w]:
+                    self._infl[w] = f
+        for w in range(_N_WIN):
+            self._bpk_prev[w] = self._bpk[w]
+            self._bpk[w] = 0.0
 
     def _end_learning(self, dt):
         """Excursions of the compensated slope that the learning period showed
