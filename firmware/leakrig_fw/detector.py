@@ -450,8 +450,12 @@ class Detector:
         x[2] = self._Td
         x[3] = 0.0
         x[4] = tq
-        # the thermal model learns only while no leak is suspected
-        if self.state == "learning" or self.state == "ok":
+        # the thermal model learns while no leak is suspected, and again once
+        # the leak is older than the longest window: by then its onset no
+        # longer bends the fit, the time term takes up its slope, and the
+        # loop's thermal response, which changes as it drains, is followed
+        st = self.state
+        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= _RING):
             self._learn(x, y, step)
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
