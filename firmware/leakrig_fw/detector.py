@@ -247,6 +247,8 @@ class Detector:
         self._p_prev_raw = None
         self._pc_prev = 0.0
         self._same = 0
+        self._same_t = 0.0
+        self._qstep = 0.0     # smallest change seen between readings, Pa
         self._good = 0
         self._fault = False
         self._quiet = 0
@@ -325,6 +327,17 @@ class Detector:
             return True
         return False
 
+    def _stuck(self, temp):
+        """A reading that repeats stuck_samples times is stuck when it would
+        have moved: when its noise is over half its resolution (a noisy
+        reading never repeats that long), or when the temperature has moved
+        it by more than two steps of its resolution since it froze. A
+        noiseless, quantised reading on a thermal plateau repeats honestly."""
+        q = self._qstep
+        if q == 0.0 or self.noise_pa > 0.5 * q:
+            return True
+        return abs(self._theta[1] * (temp - self._same_t)) > 2.0 * q
+
     def _step(self, t, p_raw, temp, quality):
         bad = self._bad(p_raw, temp, quality)
         c_jump = self.cfg["jump_pa"]
@@ -333,10 +346,16 @@ class Detector:
                 bad = True
         if not bad:
             if p_raw == self._p_prev_raw:
+                if self._same == 0:
+                    self._same_t = temp
                 self._same += 1
-                if self._same >= self._stuck_n:
+                if self._same >= self._stuck_n and self._stuck(temp):
                     bad = True
             else:
+                if self._p_prev_raw is not None:
+                    dq = abs(p_raw - self._p_prev_raw)
+                    if self._qstep == 0.0 or dq < self._qstep:
+                        self._qstep = dq
                 self._same = 0
         if bad:
             self._good = 0
@@ -694,6 +713,8 @@ class Detector:
         m24 = M[2 * _NF + 4] * cov_scale
         m44 = M[4 * _NF + 4] * cov_scale
         nv = self._noise_var
+        q = self._qstep
+        qv = (0.75 * q / dt) ** 2 if q > 0.0 and self.noise_pa < 0.5 * q else 0.0
         eps = self.cfg["thermal_error"]
         A = self._a
         B = self._b
@@ -727,6 +748,11 @@ class Detector:
             thermal *= eps
             var = (nv * (self._g[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
                    + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
+            # a reading whose noise is below its resolution: the rounding
+            # error follows the slow signal instead of averaging out; bound
+            # the slope it can fake by about half a step across the window
+            if qv > 0.0:
+                var += qv / (n * n)
             # short windows: the slope's own spread, measured, when the
             # compensated noise is not white (quantised or smoothed readings)
             if n * spread_n < self.cfg["noise_horizon_s"] / dt:
