@@ -214,6 +214,7 @@ class App:
                             quality)
             fields.append(("r", "%.4f" % det.rate_pa_s))
             fields.append(("ur", "%.4f" % det.rate_sigma_pa_s))
+            fields.append(("pc", "%.1f" % det.compensated_pa))
             fields.append(("st", det.state))
             while ev:
                 extra = [("r", "%.4f" % det.rate_pa_s)]
