@@ -12,8 +12,8 @@ except ImportError:
         return x
 
 _NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
-_NS = const(4)          # windowed signals: pressure (delayed), T, dT/dt, T^2
-_DELAY_RING = const(512)  # pressure delay line, samples
+_NS = const(4)          # windowed signals: moving averages of pressure, T, dT/dt, T^2
+_DELAY_RING = const(512)  # raw pressure and temperature for the moving average, samples
 _RAW_RING = const(512)    # raw pressure for the gross trip: its windows fit in this
 _N_WIN = const(8)       # ramp-test windows: 16, 32, ... 2048 samples
 _N_MIN = const(16)
@@ -163,6 +163,8 @@ class Detector:
         self._win = array("i", [_N_MIN << i for i in range(_N_WIN)])
         self._inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self._win])
         self._g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self._win])
+        # upcrossing hazard per sample and unit c*phi(c), summed over windows
+        self._hz = sum(3.0 / n for n in self._win)
         # rings of pressure, smoothed temperature and its rate, relative to
         # their references; float32 on every platform so host and board agree
         self._rp = array("f", bytes(4 * _RING))
@@ -173,8 +175,8 @@ class Detector:
         self._rr = array("f", bytes(4 * _RAW_RING))
         self._ar = array("d", [0.0] * _N_WIN)
         self._br = array("d", [0.0] * _N_WIN)
-        # pressure delay line: the pressure is judged against temperature
-        # features that two EMAs have delayed by about their time constants
+        # the last readings of pressure and temperature, for the moving
+        # average that both pass through (see _step)
         self._pd = array("f", bytes(4 * _DELAY_RING))
         self._trg = array("f", bytes(4 * _DELAY_RING))
         # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
@@ -633,9 +635,7 @@ class Detector:
 
     def _thresholds(self, dt):
         per_h = 3600.0 / dt
-        hz = 0.0
-        for n in self._win:
-            hz += 3.0 / n
+        hz = self._hz
         self._thr = (threshold_z(self.cfg["suspect_arl0_h"] * per_h, hz),
                      threshold_z(self.cfg["arl0_h"] * per_h, hz))
         self._thr_dt = dt
@@ -925,9 +925,7 @@ class Detector:
             return
         self._calm_t -= L
         if self._bpk_prev[0] > 0.0:
-            hz = 0.0
-            for n in self._win:
-                hz += 3.0 / n
+            hz = self._hz
             expect = threshold_z(2.0 * L / dt, hz)
             for w in range(_N_WIN):
                 pk = self._bpk[w] if self._bpk[w] > self._bpk_prev[w] else self._bpk_prev[w]
@@ -943,9 +941,7 @@ class Detector:
     def _end_learning(self, dt):
         """Excursions of the compensated slope that the learning period showed
         beyond white noise (thermal model error) widen each window's band."""
-        hz = 0.0
-        for n in self._win:
-            hz += 3.0 / n
+        hz = self._hz
         expect = threshold_z(0.75 * self.cfg["learn_s"] / dt, hz)
         for w in range(_N_WIN):
             f = self.cfg["learn_margin"] * self._peak[w] / expect
