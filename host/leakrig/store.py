@@ -9,7 +9,6 @@ they are."""
 import json
 import sqlite3
 import time
-from itertools import chain, repeat
 
 from .frames import SampleBlock
 
@@ -55,7 +54,6 @@ CREATE TABLE IF NOT EXISTS link_events (
 _SAMPLE_KEYS = frozenset(("t", "p", "T", "q", "r", "ur", "st"))
 _WIDTH = 12         # columns of a samples row
 _MULTI_ROWS = 32    # rows per INSERT statement when writing a batch
-_flat = chain.from_iterable
 _text = bytes.decode  # a block's values are ASCII bytes
 
 
@@ -221,7 +219,7 @@ class Store:
     def _block_rows(self, block):
         """Sample rows of a block as one flat list of values, or None when a
         value is not the usual well-formed number (then add_frame decides,
-        frame by frame)."""
+        frame by frame). Filled column by column: every _WIDTH-th value."""
         layout = block.layout
         cols = layout.sample_columns
         if cols is None:
@@ -229,16 +227,26 @@ class Store:
         it, ip, iT, iq, ir, iur, ist = cols
         c = block.columns
         n = block.n
-        extra = layout.extra_json(c)
+        rows = [None] * (_WIDTH * n)
+        rows[0::_WIDTH] = [self.run_id] * n
+        rows[1::_WIDTH] = [self.boot] * n
+        rows[2::_WIDTH] = block.seqs
+        rows[4::_WIDTH] = [block.host_utc] * n
         try:
-            return list(_flat(zip(repeat(self.run_id, n), repeat(self.boot, n), block.seqs,
-                                  map(float, c[it]), repeat(block.host_utc, n),
-                                  map(float, c[ip]), map(float, c[iT]), map(int, c[iq]),
-                                  map(float, c[ir]), map(float, c[iur]),
-                                  repeat(None, n) if ist is None else map(_text, c[ist]),
-                                  repeat(None, n) if extra is None else extra)))
+            rows[3::_WIDTH] = map(float, c[it])
+            rows[5::_WIDTH] = map(float, c[ip])
+            rows[6::_WIDTH] = map(float, c[iT])
+            rows[7::_WIDTH] = map(int, c[iq])
+            rows[8::_WIDTH] = map(float, c[ir])
+            rows[9::_WIDTH] = map(float, c[iur])
         except (TypeError, ValueError):
             return None
+        if ist is not None:
+            rows[10::_WIDTH] = map(_text, c[ist])
+        extra = layout.extra_json(c)
+        if extra is not None:
+            rows[11::_WIDTH] = extra
+        return rows
 
     def flush(self):
         """Write the rows held in memory into the open transaction."""
