@@ -522,11 +522,13 @@ class Detector:
             if e2 > lim:
                 e2 = lim
             self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
+        k = 0
         for i in range(_NF):
             xi = x[i]
             zv[i] = lam * zv[i] + xi * y
             for j in range(_NF):
-                R[i * _NF + j] = lam * R[i * _NF + j] + xi * x[j]
+                R[k] = lam * R[k] + xi * x[j]
+                k += 1
         if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
             self._solve()
 
@@ -579,31 +581,56 @@ class Detector:
     def _push(self, yp, yt, yd, yq, yr):
         pos = self._pos
         cnt = self._count
-        rings = (self._rp, self._rt, self._rd, self._rq)
-        vals = (yp, yt, yd, yq)
+        rp = self._rp
+        rt = self._rt
+        rd = self._rd
+        rq = self._rq
         A = self._a
         B = self._b
-        for s in range(_NS):
-            ring = rings[s]
-            v = vals[s]
-            base = s * _N_WIN
-            for w in range(_N_WIN):
-                n = self._win[w]
-                k = base + w
-                if cnt >= n:
-                    out = ring[(pos - n) % _RING]
-                    B[k] = B[k] - A[k] + n * out
-                    A[k] = A[k] - out + v
-                else:
-                    B[k] = B[k] - A[k]
-                    A[k] = A[k] + v
-            ring[pos] = v
+        win = self._win
+        # per window: the sums of the four signals (at w, w + _N_WIN, ...),
+        # each taking in the new value and letting out the one n samples old
+        for w in range(_N_WIN):
+            n = win[w]
+            if cnt >= n:
+                j = (pos - n) % _RING
+                out = rp[j]
+                B[w] = B[w] - A[w] + n * out
+                A[w] = A[w] - out + yp
+                k = w + _N_WIN
+                out = rt[j]
+                B[k] = B[k] - A[k] + n * out
+                A[k] = A[k] - out + yt
+                k += _N_WIN
+                out = rd[j]
+                B[k] = B[k] - A[k] + n * out
+                A[k] = A[k] - out + yd
+                k += _N_WIN
+                out = rq[j]
+                B[k] = B[k] - A[k] + n * out
+                A[k] = A[k] - out + yq
+            else:
+                B[w] = B[w] - A[w]
+                A[w] = A[w] + yp
+                k = w + _N_WIN
+                B[k] = B[k] - A[k]
+                A[k] = A[k] + yt
+                k += _N_WIN
+                B[k] = B[k] - A[k]
+                A[k] = A[k] + yd
+                k += _N_WIN
+                B[k] = B[k] - A[k]
+                A[k] = A[k] + yq
+        rp[pos] = yp
+        rt[pos] = yt
+        rd[pos] = yd
+        rq[pos] = yq
         # raw pressure, on the gross trip's windows only
         ring = self._rr
         A = self._ar
         B = self._br
         for w in range(self._ngw):
-            n = self._win[w]
+            n = win[w]
             if cnt >= n:
                 out = ring[(pos - n) % _RAW_RING]
                 B[w] = B[w] - A[w] + n * out
@@ -725,28 +752,45 @@ class Detector:
         Br = self._br
         gross = False
         spread_n = 4
-        a_sp = dt / self.cfg["noise_horizon_s"]
+        cfg = self.cfg
+        a_sp = dt / cfg["noise_horizon_s"]
+        horizon_n = cfg["noise_horizon_s"] / dt  # the noise horizon in samples
+        gross_rate = cfg["gross_rate_pa_s"]
         calm = self.state == "learning" or self.state == "ok"
-        learning = self.state == "learning" or self._learn_t < self.cfg["learn_s"]
+        learning = self.state == "learning" or self._learn_t < cfg["learn_s"]
+        peaks = learning and self._learn_t > 0.25 * cfg["learn_s"]
+        win = self._win
+        inv_sxx = self._inv_sxx
+        g_w = self._g
+        ngw = self._ngw
+        SM = self._sm
+        SV = self._sv
+        peak = self._peak
+        bpk = self._bpk
+        infl = self._infl
+        Z = self._z
         for w in range(_N_WIN):
-            n = self._win[w]
+            n = win[w]
             if cnt < n:
-                self._z[w] = 0.0
+                Z[w] = 0.0
                 continue
-            f = self._inv_sxx[w] / dt
+            f = inv_sxx[w] / dt
             h = 0.5 * (n - 1)
             bp = (B[w] + h * A[w]) * f
-            bt = (B[_N_WIN + w] + h * A[_N_WIN + w]) * f
-            bd = (B[2 * _N_WIN + w] + h * A[2 * _N_WIN + w]) * f
-            bq = (B[3 * _N_WIN + w] + h * A[3 * _N_WIN + w]) * f
+            k = w + _N_WIN
+            bt = (B[k] + h * A[k]) * f
+            k += _N_WIN
+            bd = (B[k] + h * A[k]) * f
+            k += _N_WIN
+            bq = (B[k] + h * A[k]) * f
             thermal = k1 * bt + k2 * bd + k4 * bq
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
             # the thermal term (whose features are delayed); a thermal
             # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
-            sr = (Br[w] + h * Ar[w]) * f if w < self._ngw else 0.0
+            sr = (Br[w] + h * Ar[w]) * f if w < ngw else 0.0
             thermal *= eps
-            var = (nv * (self._g[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
+            var = (nv * (g_w[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
                    + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
             # a reading whose noise is below its resolution: the rounding
             # error follows the slow signal instead of averaging out; bound
@@ -755,35 +799,35 @@ class Detector:
                 var += qv / (n * n)
             # short windows: the slope's own spread, measured, when the
             # compensated noise is not white (quantised or smoothed readings)
-            if n * spread_n < self.cfg["noise_horizon_s"] / dt:
-                sv = self._sv[w]
+            if n * spread_n < horizon_n:
+                sv = SV[w]
                 if sv == 0.0:
-                    self._sm[w] = slope
-                    self._sv[w] = var
+                    SM[w] = slope
+                    SV[w] = var
                 elif calm:
-                    dm = slope - self._sm[w]
-                    self._sm[w] += a_sp * dm
+                    dm = slope - SM[w]
+                    SM[w] += a_sp * dm
                     d2 = dm * dm
                     if d2 > 25.0 * sv:
                         d2 = 25.0 * sv
-                    self._sv[w] = sv + a_sp * (d2 - sv)
-                if self._sv[w] > var:
-                    var = self._sv[w]
+                    SV[w] = sv + a_sp * (d2 - sv)
+                if SV[w] > var:
+                    var = SV[w]
             sig = math.sqrt(var) if var > 0 else 1e-12
             z = -slope / sig
-            if sr < -self.cfg["gross_rate_pa_s"] and -sr / sig > c_det:
+            if sr < -gross_rate and -sr / sig > c_det:
                 gross = True
             if learning:
-                if self._learn_t > 0.25 * self.cfg["learn_s"] and abs(z) > self._peak[w]:
-                    self._peak[w] = abs(z)
+                if peaks and abs(z) > peak[w]:
+                    peak[w] = abs(z)
             else:
-                if calm and abs(z) > self._bpk[w]:
-                    self._bpk[w] = abs(z)
-                sig *= self._infl[w]
+                if calm and abs(z) > bpk[w]:
+                    bpk[w] = abs(z)
+                sig *= infl[w]
                 z = -slope / sig
             self._slope[w] = slope
             self._sig[w] = sig
-            self._z[w] = z
+            Z[w] = z
             if z > zmax:
                 zmax = z
                 wmax = w
