@@ -33,6 +33,15 @@ _PLAIN = bytes(b for b in range(0x20, 0x7F) if b not in b'$,=%"\\')
 _MAX_BODY = frame.MAX_FRAME - 11  # '$' + body + '*' + 8 hex digits + CR within MAX_FRAME
 _SAMPLE_COLUMNS = ("t", "p", "T", "q", "r", "ur", "st")
 _new = tuple.__new__
+# A value in the layout's pattern: anything up to the next ','. Possessive
+# (Python 3.11): what follows a value is a ',', which the value cannot take,
+# so giving characters back never helps and the matcher need not keep track
+# of them. The same matches as the greedy form, a quarter faster.
+try:
+    re.compile(b"a*+")
+    _VALUE = b"[^,]*+"
+except re.error:
+    _VALUE = b"[^,]*"
 
 
 class Frame:
@@ -79,14 +88,14 @@ class Layout:
         for g, seg in enumerate(segments, 2):
             if seg[0] in _SAMPLE_COLUMNS:
                 self.group[seg[0]] = g
-                parts.append(b",%s=([^,]*)" % seg[0].encode())
+                parts.append(b",%s=(%s)" % (seg[0].encode(), _VALUE))
             else:
                 runs.append(g)
-                parts.append(b",(" + b",".join(b"%s=[^,]*" % k.encode() for k in seg) + b")")
+                parts.append(b",(" + b",".join(b"%s=%s" % (k.encode(), _VALUE) for k in seg) + b")")
         if parts:
             # The last value runs to the '*' before the CRC (it may hold a
             # '*' itself, as the general path's decoder allows).
-            parts[-1] = parts[-1][:-6] + b".*)"
+            parts[-1] = parts[-1][:-len(_VALUE) - 1] + b".*)"
         self.runs = tuple(runs)
         self.crc_group = 2 + len(segments)
         self.pattern = re.compile(b"\\$(" + frame.PROTOCOL.encode() + b",([0-9]{1,10}),"
