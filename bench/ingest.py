@@ -31,7 +31,8 @@ CHUNK = 4096          # bytes per read, as a USB CDC port delivers them
 
 
 def stream(n, seed=1):
-    """n sample frames as the firmware writes them at 1 kHz, every sensor on."""
+    """n sample frames as the firmware writes them at 1 kHz, every sensor on
+    and the detector's fields (App.sample's keys, in its order)."""
     rng = random.Random(seed)
     out = [frame.encode(0, "H", [("fw", "0.1.0"), ("board", "pico"), ("rate", 1000)])]
     for i in range(1, n + 1):
@@ -41,7 +42,8 @@ def stream(n, seed=1):
             ("T", "%.3f" % (20 + rng.gauss(0, 0.01))), ("p2", "%.3f" % (300010 + rng.gauss(0, 40))),
             ("T2", "%.3f" % 20.1), ("pa", "%.3f" % 101325.0), ("Ta", "%.3f" % 21.0),
             ("Tr", "%.3f" % 15.5), ("q", 0), ("r", "%.4f" % rng.gauss(0, 0.05)),
-            ("ur", "%.4f" % 0.05), ("st", "ok")]))
+            ("ur", "%.4f" % 0.05), ("pc", "%.1f" % (300000 + rng.gauss(0, 3))),
+            ("st", "ok")]))
     return b"".join(out)
 
 
