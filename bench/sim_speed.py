@@ -19,7 +19,11 @@ physics, framing: `simulator_us_per_sample`) adds to those in lockstep,
 where the VM and the simulator take turns: `serial_floor_x_realtime` is
 the pace of the three in series, `of_serial_floor` the first figure over
 it; what is left is the host reading the frames and the machine's
-scheduling."""
+scheduling. Last, the CPU time (user + system) per sample of the VM
+process and of this one (the simulator, the pty pump and the frame
+reader): `cpu_sum_of_wall` near 1 says the two take turns and neither
+waits on anything else."""
+import os
 import time
 
 from leakrig.deploy import deploy
@@ -107,6 +111,8 @@ def main():
                 n += sum(1 for f in link.read_frames() if f.kind == "S")
             requests0, trips0 = vb.server.requests, vb.server.round_trips
             busy0 = vb.server.busy_s
+            vm_cpu0 = vb._vm_cpu_s()
+            host0 = os.times()
             wall0 = time.monotonic()
             n = 0
             t_last = None
@@ -118,6 +124,9 @@ def main():
                         t_last = t
                         n += 1
             wall = time.monotonic() - wall0
+            vm_cpu = vb._vm_cpu_s() - vm_cpu0
+            host1 = os.times()
+            host_cpu = host1.user - host0.user + host1.system - host0.system
             requests = vb.server.requests - requests0
             trips = vb.server.round_trips - trips0
             busy = vb.server.busy_s - busy0
@@ -153,6 +162,12 @@ def main():
     print("simulator_us_per_sample: %.0f" % serve_us)
     print("serial_floor_x_realtime: %.0f" % serial)
     print("of_serial_floor: %.2f" % (speed / serial))
+    # CPU time of the two processes per sample (user + system): in lockstep
+    # they take turns, so their sum is close to the wall time per sample.
+    print("vm_cpu_us_per_sample: %.0f" % (vm_cpu / n * 1e6))
+    print("host_cpu_us_per_sample: %.0f" % (host_cpu / n * 1e6))
+    print("wall_us_per_sample: %.0f" % (wall / n * 1e6))
+    print("cpu_sum_of_wall: %.2f" % ((vm_cpu + host_cpu) / wall))
     print("sim_speed_x_realtime: %.0f" % speed)
 
 
