@@ -22,6 +22,10 @@ def add_parser(sub):
                         "or a real-time factor such as 10")
     p.add_argument("--flash", help="flash folder (default: a new temporary folder)")
     p.add_argument("--heap-kb", type=int, default=None, help="VM heap size in KiB (default: the board's)")
+    p.add_argument("--cpu", default=None,
+                   help="CPU for the VM and the simulator's thread that answers it: 'auto' (one "
+                        "CPU for both, so that their hand-overs stay on it), 'none' (the "
+                        "kernel places them), or a CPU number (default: $LEAKRIG_SIM_CPU or auto)")
     return p
 
 
@@ -44,7 +48,8 @@ def run(args):
 
     lockstep, speed = parse_speed(args.speed)
     board = build_virtual_board(args.board, args.scenario, seed=args.seed, lockstep=lockstep,
-                                speed=speed, flash_dir=args.flash, heap_kb=args.heap_kb)
+                                speed=speed, flash_dir=args.flash, heap_kb=args.heap_kb,
+                                cpu="auto" if args.cpu is None else args.cpu)
     stop = threading.Event()
 
     def on_signal(signum, frame):

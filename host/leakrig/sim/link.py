@@ -8,6 +8,7 @@ import struct
 import threading
 import time
 
+from . import affinity
 from .bus import Nack
 
 # The VM's end of the link defines the protocol numbers; both ends use them.
@@ -25,8 +26,9 @@ class LinkServer:
     """Serves one SimHardware to any number of VM connections (one at a time
     in practice: a board runs one VM). Runs in background threads."""
 
-    def __init__(self, hardware, path, on_request=None):
+    def __init__(self, hardware, path, on_request=None, cpu=None):
         self.hardware = hardware
+        self.cpu = cpu  # the CPU that serving threads run on (sim/affinity.py), or None
         self.path = path
         self.on_request = on_request  # called with the op before it is served
         self.requests = 0      # every request, posted or answered
@@ -75,6 +77,7 @@ class LinkServer:
         """Read request frames as they come (a write from the VM may hold
         several: the posted ones, then one to answer) and serve them in
         order, under one hold of the lock per read."""
+        affinity.pin(self.cpu)
         session = _Session()
         pending = b""
         try:

@@ -89,7 +89,7 @@ class Rig:
 
 
 def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True, speed=1.0,
-                        flash_dir=None, heap_kb=None):
+                        flash_dir=None, heap_kb=None, cpu="auto"):
     from ..errors import UserError
     board_def = boards.load(board_name)
     scenario = None
@@ -101,6 +101,7 @@ def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True
             raise UserError(str(exc))
     rig = Rig(board_def, scenario, seed=seed, clock=SimClock(lockstep=lockstep, speed=speed))
     vb = VirtualBoard(flash_dir=flash_dir, hardware=rig.hardware,
-                      heap_kb=heap_kb or board_def.get("sim_heap_kb"), link_faults=rig.link_faults)
+                      heap_kb=heap_kb or board_def.get("sim_heap_kb"), link_faults=rig.link_faults,
+                      cpu=cpu)
     vb.rig = rig
     return vb

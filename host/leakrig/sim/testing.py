@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from ..fwpath import firmware_dir
+from . import affinity
 from .clock import SimClock
 from .hardware import SimHardware
 from .link import LinkServer
@@ -24,7 +25,8 @@ class VMHarness:
         self.hardware = SimHardware(self.clock)
         self._dir = tempfile.TemporaryDirectory(prefix="lrvm")
         self.socket_path = Path(self._dir.name) / "sim.sock"
-        self.server = LinkServer(self.hardware, str(self.socket_path))
+        self.cpu = affinity.choose()  # the VM and its server thread on one CPU
+        self.server = LinkServer(self.hardware, str(self.socket_path), cpu=self.cpu)
 
     def i2c(self, bus_id):
         return self.hardware.i2c(bus_id)
@@ -39,8 +41,10 @@ class VMHarness:
         """Run script text on the VM; return (exit code, stdout+stderr text)."""
         env = vm_environment(self.socket_path, extra_path=[firmware_dir()])
         cmd = vm_command(heap_kb=heap_kb, boot=False) + ["-c", script]
+        cpu = self.cpu
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                              timeout=timeout, cwd=self._dir.name)
+                              timeout=timeout, cwd=self._dir.name,
+                              preexec_fn=lambda: affinity.pin(cpu))
         return proc.returncode, proc.stdout + proc.stderr
 
     def close(self):

@@ -18,6 +18,7 @@ import time
 import tty
 from pathlib import Path
 
+from . import affinity
 from .clock import SimClock
 from .hardware import SimHardware
 from .link import LinkServer
@@ -49,7 +50,7 @@ class VirtualBoard:
     current pty, so an unplug and replug keeps the name)."""
 
     def __init__(self, flash_dir=None, hardware=None, heap_kb=None, run_dir=None,
-                 link_faults=None, rng=None):
+                 link_faults=None, rng=None, cpu="auto"):
         self._own_run_dir = run_dir is None
         self.run_dir = Path(run_dir or tempfile.mkdtemp(prefix="leakrig-sim-"))
         self.flash_dir = Path(flash_dir) if flash_dir else self.run_dir / "flash"
@@ -75,7 +76,9 @@ class VirtualBoard:
         self._resets_seen = 0
         self._thread = None
         self.unplug_until_s = None  # simulated time at which a timed unplug ends
-        self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"))
+        # The VM and the server's thread share one CPU (sim/affinity.py).
+        self.cpu = None if cpu is None else affinity.choose(None if cpu == "auto" else cpu)
+        self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"), cpu=self.cpu)
         self.hardware.watchdog.cpu_clock = self._vm_cpu_s
 
     # --- lifecycle --------------------------------------------------------
@@ -155,9 +158,11 @@ class VirtualBoard:
         master, slave = pty.openpty()
         _set_raw(slave)
         env = vm_environment(self.server.path, flash_dir=self.flash_dir)
+        cpu = self.cpu
 
         def become_tty_owner():
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            affinity.pin(cpu)
             # ^C before the VM has installed its own handler would kill the
             # process that hosts it; the VM re-enables SIGINT itself.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
