@@ -22,7 +22,12 @@ it; what is left is the host reading the frames and the machine's
 scheduling. Last, the CPU time (user + system) per sample of the VM
 process and of this one (the simulator, the pty pump and the frame
 reader): `cpu_sum_of_wall` near 1 says the two take turns and neither
-waits on anything else."""
+waits on anything else.
+
+The board runs as `leakrig sim` runs it: the VM and the server's thread
+that answers it on one CPU (host/leakrig/sim/affinity.py);
+LEAKRIG_SIM_CPU=none in the environment measures the kernel's placement
+instead."""
 import os
 import time
 
