@@ -116,7 +116,7 @@ def main():
                 n += sum(1 for f in link.read_frames() if f.kind == "S")
             requests0, trips0 = vb.server.requests, vb.server.round_trips
             busy0 = vb.server.busy_s
-            vm_cpu0 = vb._vm_cpu_s()
+            vm_cpu0 = vb.vm_cpu_s()
             host0 = os.times()
             wall0 = time.monotonic()
             n = 0
@@ -129,7 +129,7 @@ def main():
                         t_last = t
                         n += 1
             wall = time.monotonic() - wall0
-            vm_cpu = vb._vm_cpu_s() - vm_cpu0
+            vm_cpu = vb.vm_cpu_s() - vm_cpu0
             host1 = os.times()
             host_cpu = host1.user - host0.user + host1.system - host0.system
             requests = vb.server.requests - requests0

@@ -11,6 +11,7 @@ import pytest
 
 from leakrig.errors import UserError
 from leakrig.sim import affinity
+from leakrig.sim.link import SERVE_THREAD
 from leakrig.sim.vboard import VirtualBoard
 
 ALLOWED = sorted(os.sched_getaffinity(0))
@@ -48,8 +49,7 @@ def test_mistakes_are_one_line(monkeypatch):
 
 
 def _serving_threads():
-    return [t for t in threading.enumerate()
-            if getattr(getattr(t, "_target", None), "__name__", "") == "_serve" and t.is_alive()]
+    return [t for t in threading.enumerate() if t.name == SERVE_THREAD and t.is_alive()]
 
 
 def _exec(port, code):

@@ -18,6 +18,7 @@ from .vm._simlink import (  # noqa: E402
     OP_TIME_NOW, OP_SLEEP_UNTIL, OP_WDT_START, OP_WDT_FEED, OP_RESET, OP_I2C_WRITE_READ,
     POSTED, ST_OK, ST_NACK, ST_ERROR, ST_TIME, ST_ACKS)
 
+SERVE_THREAD = "leakrig-link-serve"  # the name of each connection's serving thread
 _Q = struct.Struct("<Q")
 _HDR = struct.Struct("<BH")
 
@@ -71,7 +72,7 @@ class LinkServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True, name=SERVE_THREAD).start()
 
     def _serve(self, conn):
         """Read request frames as they come (a write from the VM may hold

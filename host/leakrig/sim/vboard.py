@@ -79,7 +79,7 @@ class VirtualBoard:
         # The VM and the server's thread share one CPU (sim/affinity.py).
         self.cpu = None if cpu is None else affinity.choose(None if cpu == "auto" else cpu)
         self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"), cpu=self.cpu)
-        self.hardware.watchdog.cpu_clock = self._vm_cpu_s
+        self.hardware.watchdog.cpu_clock = self.vm_cpu_s
 
     # --- lifecycle --------------------------------------------------------
     def start(self):
@@ -178,7 +178,7 @@ class VirtualBoard:
         self.boots += 1
         self.hardware.watchdog.stop()
 
-    def _vm_cpu_s(self):
+    def vm_cpu_s(self):
         """CPU seconds the VM process has used (the watchdog's hang clock)."""
         proc = self._proc
         if proc is None:
@@ -286,7 +286,7 @@ class VirtualBoard:
             if data:
                 if b"\x03" in data and self._interrupt_at is None:
                     self._interrupt_at = time.monotonic()
-                    self._interrupt_cpu = self._vm_cpu_s()
+                    self._interrupt_cpu = self.vm_cpu_s()
                     self._output_since_interrupt = False
                 self._pending_in += data
         if self._pending_in and self._inner is not None:
@@ -305,7 +305,7 @@ class VirtualBoard:
         waited = time.monotonic() - self._interrupt_at
         if waited < _INTERRUPT_WAIT_S:
             return
-        busy = self._vm_cpu_s() - self._interrupt_cpu > 0.8 * waited
+        busy = self.vm_cpu_s() - self._interrupt_cpu > 0.8 * waited
         if busy and not self._output_since_interrupt:
             self._signal_vm()
         self._interrupt_at = None
