@@ -13,6 +13,18 @@ from leakrig_fw import frame
 __all__ = ["Frame", "FrameReader", "BoardLink", "LinkStats", "open_port"]
 
 MAX_LINE = frame.MAX_FRAME
+TAIL_BYTES = 256
+
+
+def repl_state(text):
+    """'raw' or 'friendly' when text ends at a MicroPython REPL prompt,
+    else None: the board is then not running the firmware."""
+    text = text.rstrip(b" ")
+    if text.endswith(b"raw REPL; CTRL-B to exit\r\n>") or text.endswith(b"\x04>"):
+        return "raw"
+    if text.endswith(b">>>") or text.endswith(b"..."):
+        return "friendly"
+    return None
 
 
 def open_port(port, timeout=0.1, baudrate=115200):
@@ -60,6 +72,7 @@ class FrameReader:
         self._in_frame = False
         self._parser = SampleParser()
         self.last_seq = None
+        self.text_tail = b""  # the last bytes seen outside frames
 
     def feed(self, data, host_utc=None):
         now = host_utc if host_utc is not None else time.time()
@@ -110,6 +123,7 @@ class FrameReader:
                 if stop > i:
                     chunk = data[i:stop]
                     self.stats.garbage_bytes += len(chunk) - chunk.count(b"\r") - chunk.count(b"\n")
+                    self.text_tail = (self.text_tail + chunk)[-TAIL_BYTES:]
                 if start < 0:
                     break
                 self._buf = bytearray(b"$")
@@ -231,6 +245,11 @@ class BoardLink:
                 if f.kind in (frame.KIND_REPLY, frame.KIND_ERROR) and f.fields.get("id") == str(req_id):
                     return f
                 self.backlog.append(f)
+        state = repl_state(self.reader.text_tail)
+        if state is not None:
+            raise LinkError("the board on %s is at the MicroPython %s REPL, not running the firmware: "
+                            "reset it (`mpremote connect %s reset`, or its reset button)"
+                            % (self.port_name, state, self.port_name))
         raise LinkError("no answer from the board on %s to %r within %.0f s"
                         % (self.port_name, text, timeout))
 

@@ -5,12 +5,15 @@ import time
 
 from .errors import LinkError
 from .frames import SampleBlock
-from .link import BoardLink
+from .link import BoardLink, repl_state
 from .store import Store
 
 
+SILENT_S = 5.0  # no frame for this long: say so, once per silent spell
+
+
 class Logger:
-    def __init__(self, port, out, name=None, notes=None, resend=True, progress=None):
+    def __init__(self, port, out, name=None, notes=None, resend=True, progress=None, warn=None):
         self.port = port
         self.store = Store(out)
         self.store.start_run(name=name, notes=notes, port=port)
@@ -18,6 +21,7 @@ class Logger:
         self.stats = self.link.stats
         self.resend = resend
         self.progress = progress
+        self.warn = warn
         self.samples = 0
         self.events = []
         self._wanted = set()  # sequence numbers missing and asked for again
@@ -98,10 +102,34 @@ class Logger:
                 continue
         return False
 
-    def run(self, max_samples=None, duration_s=None, board_duration_s=None, reconnect_s=30.0):
+    def _silent(self, seconds):
+        """No frame for `seconds`: a link event, and a line for the user that
+        says why when the port shows it. An empty line is ignored by the
+        firmware, and a board stopped at its REPL answers it with a prompt."""
+        try:
+            self.link.send_line("")
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                self.ingest(self.link.read_frames())
+        except LinkError:
+            pass
+        state = repl_state(self.link.reader.text_tail)
+        if state is not None:
+            why = ("the board is at the MicroPython %s REPL, not running the firmware: "
+                   "reset it (`mpremote connect %s reset`, or its reset button)" % (state, self.port))
+        else:
+            why = "is the firmware running? (`leakrig status --port %s`)" % self.port
+        self.store.link_event("silent", "%.0f s" % seconds)
+        if self.warn:
+            self.warn("no frames from %s for %.0f s; %s" % (self.port, seconds, why))
+
+    def run(self, max_samples=None, duration_s=None, board_duration_s=None, reconnect_s=30.0,
+            silent_s=SILENT_S):
         """Log until a limit is reached (None: until interrupted)."""
         start = time.monotonic()
         last_progress = 0.0
+        last_frame = start
+        said_silent = False
         while True:
             if max_samples is not None and self.samples >= max_samples:
                 break
@@ -119,6 +147,12 @@ class Logger:
             self.ingest(frames)
             self.store.maybe_commit()
             now = time.monotonic()
+            if frames:
+                last_frame = now
+                said_silent = False
+            elif not said_silent and now - last_frame >= silent_s:
+                said_silent = True
+                self._silent(now - last_frame)
             if self.progress and now - last_progress > 0.5:
                 last_progress = now
                 self.progress(self)

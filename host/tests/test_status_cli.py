@@ -34,3 +34,41 @@ def test_status_missing_port_fails_with_one_line():
     r = leakrig("status", "--port", "/dev/no-such-port")
     assert r.returncode != 0
     assert "no such port" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_status_at_repl_says_so_and_reset_brings_the_firmware_back(board, tmp_path):
+    """After mpremote has stopped the firmware (a soft reset from the raw REPL
+    leaves a board at its prompt without running main.py), status and log
+    name the REPL and the way out; the reset they name brings the firmware
+    back."""
+    from leakrig.deploy import mpremote
+
+    mpremote(board.port, "soft-reset")
+    r = leakrig("status", "--port", board.port, "--timeout", "2")
+    assert r.returncode != 0
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "friendly REPL" in r.stderr and "mpremote connect %s reset" % board.port in r.stderr
+    # A logger started on it warns once the port has been silent, says why,
+    # and ends with an error, not an empty log and exit 0.
+    r = leakrig("log", "--port", board.port, "--out", str(tmp_path / "run.sqlite"),
+                "--duration", "6.5", "--quiet")
+    assert r.returncode != 0
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 2, r.stderr
+    assert lines[0].startswith("leakrig log: warning: no frames from %s for 5 s" % board.port)
+    assert "friendly REPL" in lines[0]
+    assert "nothing was logged" in lines[1]
+    mpremote(board.port, "reset")
+    r = leakrig("status", "--port", board.port, "--timeout", "10")
+    assert r.returncode == 0, r.stderr
+
+
+def test_repl_state_reads_the_prompt():
+    from leakrig.link import repl_state
+
+    assert repl_state(b"SyntaxError: invalid syntax\n>>> ") == "friendly"
+    assert repl_state(b"raw REPL; CTRL-B to exit\r\n>") == "raw"
+    assert repl_state(b"OK\x04\x04>") == "raw"
+    assert repl_state(b"") is None
+    assert repl_state(b"noise on the line") is None
+    assert repl_state(b"x >>> then more text") is None

@@ -26,11 +26,18 @@ def _progress(logger):
     sys.stderr.flush()
 
 
+def _warn(text):
+    sys.stderr.write("\nleakrig log: warning: %s\n" % text)
+    sys.stderr.flush()
+
+
 def run(args):
+    from ..errors import LinkError
     from ..logger import Logger, format_summary
 
     logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
-                    resend=not args.no_resend, progress=None if args.quiet else _progress)
+                    resend=not args.no_resend, progress=None if args.quiet else _progress,
+                    warn=_warn)
     try:
         logger.run(max_samples=args.samples, duration_s=args.duration,
                    board_duration_s=args.board_duration)
@@ -41,4 +48,6 @@ def run(args):
     if not args.quiet:
         sys.stderr.write("\n")
     print(format_summary(logger.summary(), logger.events))
+    if logger.stats.frames == 0:
+        raise LinkError("no frames from the board on %s: nothing was logged" % args.port)
     return 0
