@@ -122,13 +122,15 @@ def deploy(port, board_name, config=None, progress=print, reset=True, mpy=True):
 
 
 def _copy_and_verify(port, board_name, staged, progress, reset):
-    progress("deploy: %d files for board %r to %s" % (sum(1 for p in staged.rglob("*") if p.is_file()),
-                                                       board_name, port))
+    n_files = sum(1 for p in staged.rglob("*") if p.is_file())
+    progress("deploy: %d files for board %r to %s" % (n_files, board_name, port))
     entries = sorted(p.name for p in staged.iterdir())
     args = ["fs", "cp", "-r"] + [str(staged / e) for e in entries] + [":./"]
     out = mpremote(port, *args)
-    copied = [ln for ln in out.splitlines() if ln.startswith("cp ")]
-    progress("deploy: copied %d changed file(s)" % len(copied))
+    # mpremote copies a file only when its hash differs, and names each one
+    # it skips; its "cp" lines name the arguments, not the files.
+    same = sum(1 for ln in out.splitlines() if ln.startswith("Up to date:"))
+    progress("deploy: copied %d changed file(s), %d already there" % (n_files - same, same))
     want = local_hashes(staged)
     out = mpremote(port, "exec", _HASH_SCRIPT % (_other_forms(want), sorted(want)))
     got = dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)

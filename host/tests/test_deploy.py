@@ -1,0 +1,37 @@
+"""`leakrig deploy` against a fresh virtual board: what it says it copied,
+that a second deploy copies nothing, and that `mpremote resume fs ls` lists
+the deployed firmware."""
+import subprocess
+import sys
+
+from board_fixture import _answers
+from leakrig.deploy import deploy
+from leakrig.sim.rig import build_virtual_board
+
+
+def test_deploy_counts_what_it_copies_and_fs_ls_lists_it():
+    vb = build_virtual_board("sim", "nominal")
+    vb.start()
+    try:
+        said = []
+        files = deploy(vb.port, "sim", progress=said.append)
+        n = len(files)
+        assert n > 10
+        assert "deploy: %d files for board 'sim' to %s" % (n, vb.port) in said
+        assert "deploy: copied %d changed file(s), 0 already there" % n in said
+        assert _answers(vb.port), "the firmware does not answer after deploy"
+
+        said = []
+        deploy(vb.port, "sim", progress=said.append)
+        assert "deploy: copied 0 changed file(s), %d already there" % n in said
+
+        r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vb.port, "resume", "fs", "ls"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        listed = {ln.split()[-1] for ln in r.stdout.splitlines()[1:] if ln.strip()}
+        assert {"boot.py", "main.py", "board.json", "leakrig_fw/"} <= listed
+        r = subprocess.run([sys.executable, "-m", "mpremote", "connect", vb.port, "resume", "fs", "ls",
+                            "leakrig_fw"], capture_output=True, text=True, timeout=60)
+        assert {"app.mpy", "detector.mpy", "frame.mpy", "main.mpy"} <= {ln.split()[-1] for ln in r.stdout.splitlines()[1:]}
+    finally:
+        vb.stop()
