@@ -174,6 +174,50 @@ def verdict(data):
     return "no detector event"
 
 
+def detector_series(data):
+    """(compensated, rate, learning spans, settled) for the detector panels.
+
+    While the detector learns the loop's thermal response (its first
+    learn_s of board time, no leak assumed) its compensated pressure and
+    rate come from a model still being fitted and can be far off. Those
+    spans are shaded, and their values left out of the two detector panels
+    when the log has settled values too (the monitor shows "—" then)."""
+    spans = learning_spans(data)
+    settled = any(st is not None and st != "learning" for st in data.state)
+    compensated, rate = data.compensated, data.rate
+    if spans and settled:
+        compensated = [None if st == "learning" else v for v, st in zip(compensated, data.state)]
+        rate = [None if st == "learning" else v for v, st in zip(rate, data.state)]
+    return compensated, rate, spans, settled
+
+
+def learning_spans(data):
+    """(start, end) board times of the runs of samples in the learning state."""
+    spans = []
+    start = prev = None
+    for t, st in zip(data.t, data.state):
+        if st == "learning":
+            if start is None:
+                start = t
+            prev = t
+        elif start is not None:
+            spans.append((start, t))
+            start = None
+    if start is not None:
+        spans.append((start, prev))
+    return spans
+
+
+def _robust_ylim(ax, y):
+    """Limits from the 0.5-99.5 percentiles, so one wild value does not
+    flatten the rest of the line."""
+    import numpy as np
+
+    lo, hi = np.nanpercentile(y, [0.5, 99.5])
+    pad = max(hi - lo, 1e-3) * 0.3
+    ax.set_ylim(lo - pad, hi + pad)
+
+
 def render_png(data, path, progress=None):
     """Draw the four panels; returns their titles (top to bottom)."""
     import matplotlib
@@ -191,6 +235,8 @@ def render_png(data, path, progress=None):
 
     def x_of(x):
         return x / div
+
+    compensated, rate, spans, settled = detector_series(data)
 
     ax = axes[0]
     x, y = _series(data.t, data.pressure)
@@ -211,9 +257,10 @@ def render_png(data, path, progress=None):
         progress()
 
     ax = axes[2]
-    x, y = _series(data.t, data.compensated)
+    x, y = _series(data.t, compensated)
     if len(y):
         ax.plot(x_of(x), y / 1000.0, color="tab:purple", lw=0.8)
+        _robust_ylim(ax, y / 1000.0)
     else:
         ax.text(0.5, 0.5, "no compensated pressure in this log", transform=ax.transAxes,
                 ha="center", va="center", color="0.5")
@@ -223,7 +270,7 @@ def render_png(data, path, progress=None):
         progress()
 
     ax = axes[3]
-    x, r, u = _series(data.t, data.rate, also=[0.0 if s is None else s for s in data.sigma])
+    x, r, u = _series(data.t, rate, also=[0.0 if s is None else s for s in data.sigma])
     if len(r):
         import numpy as np
         if np.any(u > 0):
@@ -232,9 +279,7 @@ def render_png(data, path, progress=None):
             ax.fill_between(x_of(x), r - u, r + u, color="tab:green", alpha=0.3, lw=0, label="±1σ")
         ax.plot(x_of(x), r, color="tab:green", lw=0.9, label="leak rate")
         ax.axhline(0.0, color="0.4", lw=0.6)
-        lo, hi = np.nanpercentile(r, [0.5, 99.5])
-        pad = max(hi - lo, 1e-3) * 0.3
-        ax.set_ylim(lo - pad, hi + pad)
+        _robust_ylim(ax, r)
         ax.legend(loc="upper left", fontsize=8, ncol=3)
     else:
         ax.text(0.5, 0.5, "no leak rate in this log", transform=ax.transAxes,
@@ -253,6 +298,13 @@ def render_png(data, path, progress=None):
         axes[0].annotate(name, (x_of(t), 1.0), xycoords=("data", "axes fraction"),
                          xytext=(2, -4 - 11 * (i % 4)), textcoords="offset points",
                          fontsize=7, color=colour, va="top", rotation=0)
+    for i, (a, b) in enumerate(spans):
+        for ax in axes:
+            ax.axvspan(x_of(a), x_of(b), color="0.85", alpha=0.5, lw=0, zorder=0)
+        if i == 0:
+            note = "detector learning" + (" (values hidden)" if settled else "")
+            axes[3].text(x_of((a + b) / 2.0), 0.5, note, transform=axes[3].get_xaxis_transform(),
+                         ha="center", va="center", fontsize=8, color="0.35")
     for a in axes:
         a.grid(True, alpha=0.3)
     fig.tight_layout(rect=(0, 0, 1, 0.97))

@@ -11,7 +11,9 @@ LEAK_START_S = 3 * 3600.0
 LEAK_PA_S = -5.0
 
 
-def write_log(path, hours=5.0, dt=2.0, name="orbit-soak", stats=None, seed=1):
+def write_log(path, hours=5.0, dt=2.0, name="orbit-soak", stats=None, seed=1, learn_s=0.0):
+    """learn_s: the detector reports `learning` until then, with a
+    compensated pressure far off (a model still being fitted)."""
     rng = random.Random(seed)
     store = Store(path)
     run_id = store.start_run(name=name, notes="synthetic", port="loop://")
@@ -37,6 +39,9 @@ def write_log(path, hours=5.0, dt=2.0, name="orbit-soak", stats=None, seed=1):
         rate += 0.01 * (target - rate) + rng.gauss(0, 0.03)
         sigma = 0.5 if t < LEAK_START_S + 600 else 0.4
         state = "leak" if t > LEAK_START_S + 1200 else ("suspect" if t > LEAK_START_S + 600 else "ok")
+        if t < learn_s:
+            state = "learning"
+            pc = 1.25e6 if i % 97 == 5 else pc
         if t == LEAK_START_S + 600:
             send("E", [("ev", "leak_suspected"), ("t", "%.3f" % t), ("r", "-4.9")])
         if t == LEAK_START_S + 1200:

@@ -3,7 +3,7 @@ import struct
 import subprocess
 import sys
 
-from leakrig.report import PANELS, make_report
+from leakrig.report import PANELS, detector_series, make_report
 from synthetic_log import write_log
 
 
@@ -57,3 +57,31 @@ def test_report_of_samples_without_values(tmp_path):
     store.close()
     png, page, _, _ = make_report(tmp_path / "bare.sqlite", tmp_path / "r")
     assert png.exists() and "no detector output" in page.read_text()
+
+
+def test_learning_is_shaded_and_its_values_left_out(tmp_path):
+    """A compensated pressure from a thermal model still being fitted (here
+    1.25 MPa now and then in the first hour) is not drawn once the log has
+    settled values: the span is shaded instead."""
+    log = tmp_path / "run.sqlite"
+    write_log(log, hours=2.0, dt=2.0, learn_s=3600.0)
+    png, _, _, data = make_report(log, tmp_path / "rep")
+    assert png.exists()
+    compensated, rate, spans, settled = detector_series(data)
+    assert settled and len(spans) == 1
+    assert spans[0][0] == 0.0 and 3590.0 <= spans[0][1] <= 3602.0
+    assert max(data.compensated) == 1.25e6
+    shown = [v for v in compensated if v is not None]
+    assert shown and max(shown) < 310000.0
+    assert all(v is None for v, t in zip(rate, data.t) if t < 3598.0)
+    assert all(v is not None for v, t in zip(rate, data.t) if t > 3600.0)
+
+
+def test_learning_only_log_keeps_its_values(tmp_path):
+    """A log that never left learning still shows what the detector said."""
+    log = tmp_path / "run.sqlite"
+    write_log(log, hours=0.5, dt=2.0, learn_s=1e9)
+    _, _, _, data = make_report(log, tmp_path / "rep")
+    compensated, rate, spans, settled = detector_series(data)
+    assert not settled and len(spans) == 1
+    assert compensated == data.compensated and rate == data.rate

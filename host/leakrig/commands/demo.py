@@ -1,6 +1,7 @@
 """leakrig demo: the whole path on a simulated rig — virtual board, real
 firmware deployed with mpremote, logging and leak detection — in about a
 minute."""
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,13 +28,20 @@ def say(text):
 def run(args):
     from ..deploy import deploy
     from ..logger import Logger, format_summary
+    from ..report import make_report
     from ..sim.rig import build_virtual_board
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "run.sqlite"
-    if log_path.exists():
-        log_path.unlink()
+    for stale in (log_path, Path(str(log_path) + "-wal"), Path(str(log_path) + "-shm")):
+        if stale.exists():
+            stale.unlink()
+    # A fresh board every time: firmware left in the flash by the last demo
+    # would start sampling at power-up, and in lockstep its samples move
+    # the rig's clock on before the deploy, so the puncture would come at a
+    # different board time from run to run.
+    shutil.rmtree(out / "flash", ignore_errors=True)
     t0 = time.monotonic()
     board = build_virtual_board(args.board, args.scenario, lockstep=True, flash_dir=out / "flash")
     board.start()
@@ -47,17 +55,35 @@ def run(args):
             logger.run(board_duration_s=args.hours * 3600.0, duration_s=600)
         finally:
             logger.close()
-        sys.stderr.write("\n")
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
     finally:
         board.stop()
     summary = logger.summary()
+    wall = time.monotonic() - t0
+    say("drawing the report")
+    png, page, _, _ = make_report(log_path, out / "run-report")
     print(format_summary(summary, logger.events))
-    print("wall time    %.1f s" % (time.monotonic() - t0))
+    print("report       %s\n             %s" % (png, page))
+    print("wall time    %.1f s" % wall)
     return 0
 
 
+_last_line = [0.0]
+
+
 def _progress(logger):
-    sys.stderr.write("\rdemo: %6d samples, t=%8.0f s board time, %d events, %d gaps, %d CRC errors "
-                     % (logger.samples, (logger.last_t or 0.0), len(logger.events),
-                        logger.stats.gaps, logger.stats.crc_errors))
+    text = ("demo: %6d samples, t=%8.0f s board time, %d events, %d gaps, %d CRC errors "
+            % (logger.samples, (logger.last_t or 0.0), len(logger.events),
+               logger.stats.gaps, logger.stats.crc_errors))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + text)
+    else:
+        # A log file or a CI console gets a line every 10 s, not one long
+        # line of carriage returns.
+        now = time.monotonic()
+        if now - _last_line[0] < 10.0:
+            return
+        _last_line[0] = now
+        sys.stderr.write(text.rstrip() + "\n")
     sys.stderr.flush()

@@ -1,5 +1,6 @@
 """leakrig log: stream a board's telemetry into a SQLite log."""
 import sys
+import time
 
 from . import add
 
@@ -19,15 +20,27 @@ def add_parser(sub):
     return p
 
 
+_last_line = [0.0]
+
+
 def _progress(logger):
     s = logger.stats
-    sys.stderr.write("\rlogging: %d samples, %d events, %d gaps, %d CRC errors   "
-                     % (logger.samples, len(logger.events), s.gaps, s.crc_errors))
+    text = ("logging: %d samples, %d events, %d gaps, %d CRC errors"
+            % (logger.samples, len(logger.events), s.gaps, s.crc_errors))
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + text + "   ")
+    else:
+        # Off a terminal (a file, a CI console): a line a minute.
+        now = time.monotonic()
+        if now - _last_line[0] < 60.0:
+            return
+        _last_line[0] = now
+        sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
 
 def _warn(text):
-    sys.stderr.write("\nleakrig log: warning: %s\n" % text)
+    sys.stderr.write("%sleakrig log: warning: %s\n" % ("\n" if sys.stderr.isatty() else "", text))
     sys.stderr.flush()
 
 
@@ -45,7 +58,7 @@ def run(args):
         logger.finish()
     finally:
         logger.close()
-    if not args.quiet:
+    if not args.quiet and sys.stderr.isatty():
         sys.stderr.write("\n")
     print(format_summary(logger.summary(), logger.events))
     if logger.stats.frames == 0:
