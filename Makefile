@@ -3,7 +3,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 LEAKRIG := $(VENV)/bin/leakrig
 STAMP   := $(VENV)/.installed
-BOARD   ?= pico
+BOARD   ?=
 PORT    ?=
 
 .PHONY: install demo test fuzz soak breaks hil-sweep bench deploy mpy clean
@@ -38,7 +38,7 @@ bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 deploy: install
-	@$(LEAKRIG) deploy --board $(BOARD) $(if $(PORT),--port $(PORT))
+	@$(LEAKRIG) deploy $(if $(BOARD),--board $(BOARD)) $(if $(PORT),--port $(PORT))
 
 mpy: install
 	@$(LEAKRIG) mpy

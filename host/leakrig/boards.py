@@ -9,6 +9,20 @@ def names():
     return sorted(p.stem for p in boards_dir().glob("*.json"))
 
 
+# sys.implementation._machine on each board, the words that tell them apart
+# (most specific first) -> board definition.
+MACHINE_WORDS = (("RP2350", "pico2"), ("RP2040", "pico"), ("ESP32", "esp32"),
+                 ("STM32F405", "pyboard"), ("PYBv1", "pyboard"), ("linux", "sim"))
+
+
+def for_machine(machine):
+    """The board definition for what a board says it is, or None."""
+    for word, name in MACHINE_WORDS:
+        if word.lower() in machine.lower():
+            return name
+    return None
+
+
 def path(name):
     p = boards_dir() / (name + ".json")
     if not p.exists():

@@ -28,6 +28,11 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "_needs_port", False) and not args.port:
+            from .ports import resolve_port
+
+            args.port, how = resolve_port(args.port)
+            print("leakrig %s: port %s (%s)" % (args.command, args.port, how), file=sys.stderr)
         return args._run(args) or 0
     except UserError as exc:
         print("leakrig %s: error: %s" % (args.command, exc), file=sys.stderr)

@@ -1,7 +1,11 @@
 """Serial ports on this host, named by what is behind them. MicroPython
 boards are told apart by USB vendor and product id; a board behind a plain
 USB-UART bridge (an ESP32 DevKitC) can only be named as a likely one."""
+import os
+
 from serial.tools import list_ports
+
+from .errors import UserError
 
 # (VID, PID or None for any) -> name. Sources: MicroPython's own VID (pyboard),
 # Raspberry Pi's published PID list, Espressif's VID, bridge chip vendors.
@@ -67,3 +71,28 @@ def scan(include_all=False):
     """ListPortInfo for ports with a USB device behind them (all with include_all)."""
     ports = sorted(list_ports.comports(include_links=False), key=lambda p: p.device)
     return [p for p in ports if include_all or p.vid is not None]
+
+
+def boards_on_usb(ports=None):
+    """Ports whose USB ids name a MicroPython board (or a likely one)."""
+    ports = scan() if ports is None else ports
+    return [p for p in ports if is_micropython(p) or likely_board(p)]
+
+
+def resolve_port(port, env=None, ports=None):
+    """(port, how it was chosen): the one given; else $LEAKRIG_PORT; else
+    the one MicroPython board on USB. None of them, or several boards, is a
+    mistake the user is told how to mend."""
+    if port:
+        return port, None
+    env = os.environ if env is None else env
+    if env.get("LEAKRIG_PORT"):
+        return env["LEAKRIG_PORT"], "from LEAKRIG_PORT"
+    found = boards_on_usb(ports)
+    if len(found) == 1:
+        return found[0].device, describe(found[0])
+    if not found:
+        raise UserError("no board found on USB: plug one in, or give --port (or set LEAKRIG_PORT); "
+                        "`leakrig ports` lists what is there")
+    raise UserError("%d boards on USB (%s): choose one with --port"
+                    % (len(found), ", ".join(p.device for p in found)))

@@ -35,3 +35,26 @@ def test_deploy_counts_what_it_copies_and_fs_ls_lists_it():
         assert {"app.mpy", "detector.mpy", "frame.mpy", "main.mpy"} <= {ln.split()[-1] for ln in r.stdout.splitlines()[1:]}
     finally:
         vb.stop()
+
+
+def test_deploy_without_board_or_port_asks_the_board(tmp_path):
+    """LEAKRIG_PORT names the port; the board's own sys.implementation._machine
+    picks the definition (the unix port: `sim`)."""
+    import os
+
+    vb = build_virtual_board("sim", "nominal")
+    vb.start()
+    try:
+        env = dict(os.environ, LEAKRIG_PORT=vb.port)
+        r = subprocess.run([sys.executable, "-m", "leakrig.cli", "deploy"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "leakrig deploy: port %s (from LEAKRIG_PORT)" % vb.port in r.stderr
+        assert "board definition 'sim'" in r.stdout
+        assert "files verified by SHA-256" in r.stdout
+        r = subprocess.run([sys.executable, "-m", "leakrig.cli", "status", "--timeout", "10"],
+                           capture_output=True, text=True, timeout=60, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "board        sim" in r.stdout
+    finally:
+        vb.stop()

@@ -1,5 +1,5 @@
 """leakrig calibrate: tare the loop pressure, set the loop's compliance."""
-from . import add
+from . import add, add_port
 from ..errors import UserError
 
 
@@ -12,7 +12,7 @@ def add_parser(sub):
                         "(bleed a known volume, read the pressure drop), so the detector reports "
                         "leak rates in mL/min.")
     p.add_argument("what", choices=("zero", "compliance"))
-    p.add_argument("--port", required=True, help="serial device or pyserial URL")
+    add_port(p)
     p.add_argument("--reference-pa", type=float, default=0.0,
                    help="zero: the true pressure now, Pa (default 0)")
     p.add_argument("--ml-per-kpa", type=float, help="compliance: mL of coolant per kPa of loop pressure")

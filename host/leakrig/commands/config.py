@@ -1,5 +1,5 @@
 """leakrig config: read or change the board's saved configuration."""
-from . import add
+from . import add, add_port
 from ..errors import UserError
 
 
@@ -21,7 +21,7 @@ def add_parser(sub):
     put.add_argument("key", metavar="KEY")
     put.add_argument("value", metavar="VALUE")
     for q in (get, put):
-        q.add_argument("--port", required=True, help="serial device or pyserial URL")
+        add_port(q)
         q.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
     return p
 

@@ -2,7 +2,7 @@
 import sys
 import time
 
-from . import add
+from . import add, add_port
 from ..errors import LinkError
 
 
@@ -14,7 +14,7 @@ def add_parser(sub):
                         "decay over the test phase and judges it against the reject limit with its "
                         "uncertainty. Exit status: 0 PASS, 1 FAIL, 2 INCONCLUSIVE (a sensor fault, "
                         "too few samples, or an uncertainty across the limit).")
-    p.add_argument("--port", required=True, help="serial device or pyserial URL")
+    add_port(p)
     p.add_argument("--reject", type=float, default=2.0, help="reject limit, Pa/s of pressure decay (default 2)")
     p.add_argument("--fill", type=float, default=30.0, help="fill phase, s (default 30)")
     p.add_argument("--stabilise", type=float, default=60.0, help="stabilise phase, s (default 60)")

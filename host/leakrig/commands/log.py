@@ -2,13 +2,13 @@
 import sys
 import time
 
-from . import add
+from . import add, add_port
 
 
 def add_parser(sub):
     p = add(sub, "log", "log a board's telemetry to SQLite (checks CRCs, reports and backfills gaps)",
             "leakrig log --port /dev/ttyACM0 --out run.sqlite --name soak-1 --duration 3600")
-    p.add_argument("--port", required=True, help="serial device or pyserial URL (rfc2217://host:port)")
+    add_port(p)
     p.add_argument("--out", required=True, help="SQLite file (created or appended to; logging again to the same file and port asks the board for frames missed in between)")
     p.add_argument("--name", help="run name")
     p.add_argument("--notes", help="free-text notes stored with the run")

@@ -3,7 +3,7 @@ import select
 import sys
 import time
 
-from . import add
+from . import add, add_port
 from ..errors import LinkError
 
 
@@ -13,7 +13,7 @@ def add_parser(sub):
             description="A live terminal view of the board's telemetry. Keys (when stdin is a "
                         "terminal): s starts sampling, x stops it, q quits. It does not log: run "
                         "`leakrig log` for a record. --once prints one snapshot and exits.")
-    p.add_argument("--port", required=True, help="serial device or pyserial URL")
+    add_port(p)
     p.add_argument("--once", action="store_true", help="print one snapshot after --wait seconds and exit")
     p.add_argument("--wait", type=float, default=2.0, help="--once: seconds of telemetry to gather (default 2)")
     p.add_argument("--refresh", type=float, default=4.0, help="screen refreshes per second (default 4)")

@@ -1,12 +1,12 @@
 """leakrig status: ask a board for its status."""
-from . import add
+from . import add, add_port
 from ..errors import LinkError
 
 
 def add_parser(sub):
     p = add(sub, "status", "ask the board for its status (exit 0 when it answers)",
             "leakrig status --port /dev/ttyACM0")
-    p.add_argument("--port", required=True, help="serial device or pyserial URL")
+    add_port(p)
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
     return p
 
