@@ -17,6 +17,9 @@ def add_parser(sub):
     p.add_argument("--board-duration", type=float, help="stop after this many seconds of board time")
     p.add_argument("--no-resend", action="store_true", help="do not ask the board to resend missing frames")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--report", action="store_true",
+                   help="when logging ends (a limit, or Ctrl-C), draw this run's report next to the "
+                        "log, as `leakrig report` does")
     return p
 
 
@@ -63,4 +66,15 @@ def run(args):
     print(format_summary(logger.summary(), logger.events))
     if logger.stats.frames == 0:
         raise LinkError("no frames from the board on %s: nothing was logged" % args.port)
+    if args.report:
+        from pathlib import Path
+
+        from ..report import make_report
+
+        if logger.samples == 0:
+            print("report       none: no samples in this run")
+            return 0
+        out = str(Path(args.out).with_suffix("")) + "-report"
+        png, page, _, _ = make_report(args.out, out, logger.store.run_id)
+        print("report       %s\n             %s" % (png, page))
     return 0
