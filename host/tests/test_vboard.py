@@ -96,6 +96,7 @@ def test_leakrig_sim_prints_port_first_and_ends_clean(sig, tmp_path):
         assert vm_pids, "no VM process under leakrig sim"
         proc.send_signal(sig)
         assert proc.wait(timeout=20) == 0
+        assert "export LEAKRIG_PORT=%s;" % port in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -61,6 +61,8 @@ def run(args):
     print(board.port, flush=True)
     print("virtual board %r, scenario %r, %s; flash: %s; Ctrl-C to stop"
           % (args.board, args.scenario, args.speed, board.flash_dir), file=sys.stderr, flush=True)
+    print("use it from another shell: export LEAKRIG_PORT=%s; leakrig deploy; leakrig monitor"
+          % board.port, file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.2):
             pass
