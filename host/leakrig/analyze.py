@@ -45,7 +45,9 @@ def _read_sqlite(path):
         rows = db.execute("SELECT t_s, pressure_pa, temperature_c%s FROM samples ORDER BY %s"
                           % (", quality" if has_q else "", order)).fetchall()
     except sqlite3.DatabaseError as exc:
-        raise UserError("%s is not a leakrig log (%s)" % (path, exc))
+        from .store import log_error
+
+        raise UserError(log_error(path, exc))
     out = []
     for row in rows:
         t, p, temp = row[0], row[1], row[2]

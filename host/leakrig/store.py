@@ -104,7 +104,7 @@ class Store:
             self.db.execute("PRAGMA wal_autocheckpoint=4096")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise ValueError("%s is not a leakrig log: %s" % (path, exc))
+            raise ValueError(log_error(path, exc))
         self.commit_interval_s = commit_interval_s
         self._pending = 0
         # Sample rows not yet written, one flat list of values (_WIDTH per
@@ -294,6 +294,16 @@ class Store:
         self.db.close()
 
 
+def log_error(path, exc):
+    """One line for a log SQLite cannot read, by what went wrong."""
+    text = str(exc)
+    if "malformed" in text:
+        return "%s is damaged or cut short (%s)" % (path, text)
+    if "not a database" in text:
+        return "%s is not an SQLite file, so not a leakrig log" % path
+    return "%s is not a leakrig log (%s)" % (path, text)
+
+
 def open_log(path):
     """Read-only connection to an existing log, with a clear error for a file
     that is missing or not a leakrig log."""
@@ -304,5 +314,5 @@ def open_log(path):
         db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
         db.execute("SELECT count(*) FROM samples").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise ValueError("%s is not a leakrig log (%s)" % (path, exc))
+        raise ValueError(log_error(path, exc))
     return db

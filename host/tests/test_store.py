@@ -88,3 +88,28 @@ def test_new_log_clusters_samples_and_events_on_their_key(tmp_path):
     sql = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'"))
     db.close()
     assert "WITHOUT ROWID" in sql["samples"] and "WITHOUT ROWID" in sql["events"]
+
+
+def test_cut_short_or_foreign_logs_get_one_line(tmp_path):
+    """A log cut short (a copy that stopped part way) and a file that is not
+    SQLite at all: export, report and analyze each say which, in one line."""
+    import subprocess
+    import sys
+
+    from synthetic_log import write_log
+
+    whole = tmp_path / "whole.sqlite"
+    write_log(whole, hours=1.0)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.sqlite"
+    cut.write_bytes(data[:len(data) // 3])
+    foreign = tmp_path / "notes.sqlite"
+    foreign.write_bytes(bytes(range(256)) * 20)
+    for path, words in ((cut, "is damaged or cut short"), (foreign, "is not an SQLite file")):
+        # (analyze reads a file that is not SQLite as CSV, and says what its header lacks)
+        for args in (["export", str(path), "--csv", str(tmp_path / "x.csv")], ["report", str(path)],
+                     ["analyze", str(path)])[:3 if path == cut else 2]:
+            r = subprocess.run([sys.executable, "-m", "leakrig.cli"] + args, capture_output=True,
+                               text=True, timeout=60)
+            assert r.returncode == 2, (args, r.stderr)
+            assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, (args, r.stderr)
