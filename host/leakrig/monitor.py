@@ -29,6 +29,45 @@ def sparkline(values, width=32):
     return "".join(out)
 
 
+class Trend:
+    """Bucket means of a value over the last span_s of board time, `width`
+    buckets, for a sparkline that shows minutes of trend whatever the
+    sample rate. A bucket with no value is None; board time going back (a
+    reboot) starts afresh."""
+
+    def __init__(self, span_s=600.0, width=32):
+        self.span_s = float(span_s)
+        self.width = width
+        self.bucket_s = self.span_s / width
+        self._buckets = collections.deque()  # [index, sum, count]
+
+    def add(self, t, value):
+        if t is None or value is None:
+            return
+        idx = int(t // self.bucket_s)
+        b = self._buckets
+        if b and idx < b[-1][0]:
+            b.clear()
+        if b and b[-1][0] == idx:
+            b[-1][1] += value
+            b[-1][2] += 1
+        else:
+            b.append([idx, value, 1])
+        while b and b[0][0] <= idx - self.width:
+            b.popleft()
+
+    def values(self):
+        """Means, oldest first, from the first bucket held to the last."""
+        if not self._buckets:
+            return []
+        first, last = self._buckets[0][0], self._buckets[-1][0]
+        means = {i: s / n for i, s, n in self._buckets}
+        return [means.get(i) for i in range(first, last + 1)]
+
+    def label(self):
+        return ("%.0f min" % (self.span_s / 60.0)) if self.span_s >= 120 else ("%.0f s" % self.span_s)
+
+
 def _num(text):
     try:
         return float(text)
@@ -37,12 +76,15 @@ def _num(text):
 
 
 class MonitorState:
-    def __init__(self, stats, history=120):
+    def __init__(self, stats, trend_s=600.0):
         self.stats = stats          # leakrig.link.LinkStats of the link being watched
         self.values = {}            # last sample's fields
         self.samples = 0
-        self.pressure = collections.deque(maxlen=history)
-        self.rate = collections.deque(maxlen=history)
+        # sparklines: bucket means over the last trend_s of board time
+        self.pressure = Trend(trend_s)
+        self.temperature = Trend(trend_s)
+        self.compensated = Trend(trend_s)
+        self.rate = Trend(trend_s)
         self.events = collections.deque(maxlen=6)
         self.board = {}             # from the hello frame or a status reply
         self.sampling = None        # True/False when known
@@ -53,9 +95,14 @@ class MonitorState:
         self.last_frame_at = time.monotonic()
         if f.kind == "S":
             self.samples += 1
-            self.values = f.fields
-            self.pressure.append(_num(f.fields.get("p")))
-            self.rate.append(_num(f.fields.get("r")))
+            fields = self.values = f.fields
+            t = _num(fields.get("t"))
+            self.pressure.add(t, _num(fields.get("p")))
+            self.temperature.add(t, _num(fields.get("T")))
+            if fields.get("st") != "learning":
+                # (while learning, the model behind it is still being fitted)
+                self.compensated.add(t, next((_num(fields[k]) for k in COMPENSATED_KEYS if k in fields), None))
+            self.rate.add(t, _num(fields.get("r")))
             self.sampling = True
         elif f.kind == "E":
             self.events.append(f.fields)
@@ -85,13 +132,22 @@ class MonitorState:
         readings.add_column(style="bold")
         readings.add_column(justify="right")
         readings.add_column()
-        readings.add_row("pressure", fmt(p, 1000.0, 3, "kPa"), Text(sparkline(self.pressure), style="cyan"))
-        readings.add_row("temperature", fmt(temp, 1.0, 3, "°C"), "")
-        readings.add_row("compensated", fmt(pc, 1000.0, 3, "kPa"), "")
+        def trend(series, style, scale=1.0, unit=""):
+            vals = series.values()
+            nums = [x for x in vals if x is not None]
+            if len(nums) < 2:
+                return ""
+            return Text(sparkline(vals), style=style) + Text("  last %s, range %.4g %s" % (
+                series.label(), (max(nums) - min(nums)) / scale, unit), style="dim")
+
+        readings.add_row("pressure", fmt(p, 1000.0, 3, "kPa"), trend(self.pressure, "cyan", 1000.0, "kPa"))
+        readings.add_row("temperature", fmt(temp, 1.0, 3, "°C"), trend(self.temperature, "magenta", 1.0, "K"))
+        readings.add_row("compensated", fmt(pc, 1000.0, 3, "kPa"),
+                         trend(self.compensated, "blue", 1000.0, "kPa"))
         if r is not None:
             band = "± %.4f (1σ)   2σ band [%.4f, %.4f]" % (ur or 0.0, r - 2 * (ur or 0.0), r + 2 * (ur or 0.0))
             style = "red" if ur and abs(r) > 3 * ur else "green"
-            readings.add_row("leak rate", Text("%.4f Pa/s" % r, style=style), Text(sparkline(self.rate), style=style))
+            readings.add_row("leak rate", Text("%.4f Pa/s" % r, style=style), trend(self.rate, style, 1.0, "Pa/s"))
             readings.add_row("", "", band)
         else:
             readings.add_row("leak rate", "—", "")

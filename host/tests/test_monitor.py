@@ -8,13 +8,31 @@ from rich.console import Console
 
 from board_fixture import board  # noqa: F401  (fixture)
 from leakrig.link import Frame, LinkStats
-from leakrig.monitor import BLOCKS, MonitorState, sparkline
+from leakrig.monitor import BLOCKS, MonitorState, Trend, sparkline
 
 
 def test_sparkline():
     assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == BLOCKS
     assert sparkline([None, 5.0, 5.0]) == " " + BLOCKS[4] * 2
     assert sparkline([]) == "" and len(sparkline(range(100), width=20)) == 20
+
+
+def test_trend_buckets_board_time():
+    tr = Trend(span_s=320.0, width=32)  # 10 s buckets
+    for i in range(1000):  # 10 Hz for 100 s: a ramp
+        tr.add(i / 10.0, float(i))
+    vals = tr.values()
+    assert len(vals) == 10 and vals[0] == sum(range(100)) / 100.0
+    assert all(b > a for a, b in zip(vals, vals[1:]))
+    for i in range(300):  # 1 Hz for 300 s more: the oldest buckets go
+        tr.add(100.0 + i, 5.0)
+    assert len(tr.values()) == 32 and tr.values()[-1] == 5.0
+    tr.add(500.0, 7.0)  # a gap of board time: empty buckets between
+    vals = tr.values()
+    assert len(vals) == 32 and vals[-1] == 7.0 and vals[-2] is None
+    tr.add(3.0, 1.0)  # board time went back (a reboot): afresh
+    assert tr.values() == [1.0]
+    assert tr.label() == "5 min" and Trend(60.0).label() == "60 s"
 
 
 def _text(renderable):
@@ -39,6 +57,7 @@ def test_view_shows_values_band_events_and_link_health():
             "2 (7 frames missing)", "pico", "/dev/ttyACM0"):
         assert words in text, (words, text)
     assert BLOCKS[-1] in text and BLOCKS[0] in text  # the falling pressure's sparkline
+    assert "last 10 min, range 0.0295 kPa" in text  # bucket means 18.75 s apart
 
 
 def test_once_against_a_virtual_board(board):

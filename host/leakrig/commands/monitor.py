@@ -16,6 +16,8 @@ def add_parser(sub):
     add_port(p)
     p.add_argument("--once", action="store_true", help="print one snapshot after --wait seconds and exit")
     p.add_argument("--wait", type=float, default=2.0, help="--once: seconds of telemetry to gather (default 2)")
+    p.add_argument("--trend", type=float, default=10.0,
+                   help="minutes of board time the sparklines cover (default 10)")
     p.add_argument("--refresh", type=float, default=4.0, help="screen refreshes per second (default 4)")
     return p
 
@@ -63,8 +65,12 @@ def run(args):
     from ..link import BoardLink
     from ..monitor import MonitorState
 
+    if not args.trend > 0:
+        from ..errors import UserError
+
+        raise UserError("--trend must be a positive number of minutes, not %g" % args.trend)
     link = BoardLink(args.port)
-    state = MonitorState(link.stats)
+    state = MonitorState(link.stats, trend_s=args.trend * 60.0)
     console = Console()
     try:
         _status(link, state)
