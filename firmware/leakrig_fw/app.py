@@ -196,11 +196,14 @@ class App:
             for i in range(len(channel.keys)):
                 key = channel.keys[i]
                 value = values[i]
-                fields.append((key, "%.3f" % value))
+                text = "%.3f" % value
+                fields.append((key, text))
+                # The detector reads the values as sent, so that replaying
+                # the log (leakrig analyze) gives the board's own results.
                 if key == "p":
-                    pressure = value - self.cfg["zero_offset_pa"]
+                    pressure = float(text) - self.cfg["zero_offset_pa"]
                 elif key == "T":
-                    temperature = value
+                    temperature = float(text)
             if channel.primary:
                 quality |= q
         if pressure is None or temperature is None:

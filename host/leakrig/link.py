@@ -73,6 +73,10 @@ class FrameReader:
         self._parser = SampleParser()
         self.last_seq = None
         self.text_tail = b""  # the last bytes seen outside frames
+        # Sequence numbers asked for from before the first frame read (the
+        # start of the boot): replays that leave sequence tracking alone,
+        # a resent hello included.
+        self.replays = set()
 
     def feed(self, data, host_utc=None):
         now = host_utc if host_utc is not None else time.time()
@@ -175,6 +179,9 @@ class FrameReader:
 
     def _track(self, kind, seq):
         """Sequence tracking for one accepted frame."""
+        if self.replays and seq in self.replays:
+            self.replays.discard(seq)
+            return
         if kind == frame.KIND_HELLO:
             self.stats.boots += 1
             self.last_seq = seq

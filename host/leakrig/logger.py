@@ -10,6 +10,7 @@ from .store import Store
 
 
 SILENT_S = 5.0  # no frame for this long: say so, once per silent spell
+BOOT_BACKFILL = 256  # a first frame this close to its boot's start: ask for the boot's start
 
 
 class Logger:
@@ -29,6 +30,11 @@ class Logger:
         self.first_t = None
         self.last_t = None
         self.resumed_from = None
+        self._backfill = set()  # sequence numbers from before the first frame read, asked for
+        self._backfill_until = 0.0
+        self.backfilled = 0
+        self._early_events = 0
+        self._first_seen = False
         if resend:
             self._resume()
 
@@ -56,9 +62,35 @@ class Logger:
             except LinkError:
                 pass
 
+    def _boot_start(self, f):
+        """The first frame read. A logger started soon after the board
+        booted (after a deploy, say) asks for the frames it missed since the
+        boot, hello included, while the board's ring buffer still holds
+        them, so the log holds the whole boot."""
+        self._first_seen = True
+        if (not self.resend or self.resumed_from is not None or f.kind == "H"
+                or not 0 < f.seq <= BOOT_BACKFILL):
+            return
+        self._backfill = set(range(0, f.seq))
+        self.link.reader.replays = set(self._backfill)
+        # what the board does not hold any more is not waited for
+        self._backfill_until = time.monotonic() + 2.0
+        self.store.link_event("backfill", "0+%d" % f.seq)
+        try:
+            self.link.send_line("resend 0 %d" % f.seq)
+        except LinkError:
+            self._end_backfill()
+
+    def _end_backfill(self):
+        self._backfill.clear()
+        self.link.reader.replays.clear()
+
     def ingest(self, frames):
         """Handle the frames of one read (as FrameReader.feed returns them)."""
-        block = SampleBlock.of(frames) if not self._wanted and self.first_t is not None else None
+        if frames and not self._first_seen:
+            self._boot_start(frames[0])
+        block = (SampleBlock.of(frames) if not self._wanted and not self._backfill and self.first_t is not None
+                 else None)
         if block is None:
             for f in frames:
                 self._handle(f)
@@ -73,6 +105,9 @@ class Logger:
         if f.seq in self._wanted:
             self._wanted.discard(f.seq)
             self.stats.recovered += 1
+        elif self._backfill and f.seq in self._backfill:
+            self._backfilled(f)
+            return
         self.store.add_frame(f)
         if f.kind == "S":
             self.samples += 1
@@ -82,6 +117,25 @@ class Logger:
             self.last_t = t
         elif f.kind == "E":
             self.events.append(f.fields)
+
+    def _backfilled(self, f):
+        """A frame from before the first one read: stored under the current
+        boot (a resent hello names the board, and is no new boot)."""
+        self._backfill.discard(f.seq)
+        self.backfilled += 1
+        if f.kind == "H":
+            self.store.on_hello(f, new_boot=False)
+            return
+        self.store.add_frame(f)
+        if f.kind == "S":
+            self.samples += 1
+            t = _board_time(f.fields.get("t", "nan"))
+            if self.first_t is None or t < self.first_t:
+                self.first_t = t
+        elif f.kind == "E":
+            # before every event read live
+            self.events.insert(self._early_events, f.fields)
+            self._early_events += 1
 
     def _reconnect(self, deadline):
         self.link.close()
@@ -147,6 +201,8 @@ class Logger:
             self.ingest(frames)
             self.store.maybe_commit()
             now = time.monotonic()
+            if self._backfill and now > self._backfill_until:
+                self._end_backfill()
             if frames:
                 last_frame = now
                 said_silent = False
@@ -161,7 +217,7 @@ class Logger:
     def finish(self):
         # Give outstanding resends a moment to come back.
         deadline = time.monotonic() + 1.0
-        while self._wanted and time.monotonic() < deadline:
+        while (self._wanted or self._backfill) and time.monotonic() < deadline:
             try:
                 self.ingest(self.link.read_frames())
             except LinkError:
@@ -177,6 +233,7 @@ class Logger:
         return {"samples": self.samples, "events": len(self.events), "frames": s.frames,
                 "gaps": s.gaps, "missing": s.missing, "recovered": s.recovered,
                 "lost": len(self._wanted), "crc_errors": s.crc_errors,
+                "backfilled": self.backfilled,
                 "garbage_bytes": s.garbage_bytes, "boots": s.boots, "reconnects": s.reconnects,
                 "board_time_s": (self.last_t - self.first_t) if self.first_t is not None and self.last_t is not None else 0.0,
                 "out": self.store.path}
@@ -198,5 +255,8 @@ def format_summary(summary, events=()):
     for ev in list(events)[:10]:
         extra = " ".join("%s=%s" % (k, v) for k, v in ev.items() if k not in ("ev", "t"))
         lines.append("  t=%-10s %-16s %s" % (ev.get("t", "?"), ev.get("ev", "?"), extra))
+    if summary.get("backfilled"):
+        lines.insert(1, "             (%d frames from the boot's start, before logging began, "
+                        "read back from the board's ring buffer)" % summary["backfilled"])
     lines.append("log          %s" % summary["out"])
     return "\n".join(lines)

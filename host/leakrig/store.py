@@ -146,8 +146,11 @@ class Store:
                 best = r
         return None if best is None else (best[1], best[2])
 
-    def on_hello(self, f):
-        self.boot += 1
+    def on_hello(self, f, new_boot=True):
+        """A hello frame: a new boot (new_boot False: the current boot's own
+        hello, resent), and the board and firmware it names."""
+        if new_boot:
+            self.boot += 1
         self.db.execute("UPDATE runs SET board=?, firmware=? WHERE id=?",
                         (f.fields.get("board"), f.fields.get("fw"), self.run_id))
         self.link_event("boot", json.dumps(f.fields), f.host_utc)

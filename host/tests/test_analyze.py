@@ -60,3 +60,39 @@ def test_bad_files_give_one_line_and_nonzero_exit(tmp_path):
         r = _cli(str(path))
         assert r.returncode != 0
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_replaying_a_board_log_gives_the_boards_events(tmp_path):
+    """The firmware's detector reads its values as sent, so `leakrig
+    analyze` on the log of a run repeats the board's own events: the same
+    names at the same times with the same rates and forecasts."""
+    import json
+
+    from leakrig.deploy import deploy
+    from leakrig.logger import Logger
+    from leakrig.sim.rig import build_virtual_board
+
+    log = tmp_path / "run.sqlite"
+    vb = build_virtual_board("sim", "intermittent")  # 0.6 mm, open 2 min in every 10, from 30 min
+    vb.start()
+    try:
+        deploy(vb.port, "sim", config={"rate_hz": 1, "detector": {"learn_s": 900}}, progress=lambda s: None)
+        logger = Logger(vb.port, str(log))
+        try:
+            logger.run(board_duration_s=2700, duration_s=240)
+        finally:
+            logger.close()
+    finally:
+        vb.stop()
+    board = [(float(e["t"]), e["ev"], e.get("r"), e.get("ttm")) for e in logger.events
+             if e.get("ev") in ("leak_suspected", "leak_detected", "gross_leak", "cleared", "sensor_fault")]
+    assert board and board[0][0] > 1800.0, board  # nothing before the leak opens
+
+    r = subprocess.run([sys.executable, "-m", "leakrig.cli", "analyze", str(log), "--json",
+                        "--param", "learn_s=900"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    replay = [json.loads(ln) for ln in r.stdout.splitlines()]
+    replay = [(e["t_s"], e["event"], "%.4f" % e["rate_pa_s"],
+               None if e["time_to_min_s"] is None else "%.0f" % e["time_to_min_s"])
+              for e in replay if "event" in e]
+    assert replay == board, (replay, board)
