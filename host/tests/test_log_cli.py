@@ -57,3 +57,12 @@ def test_logger_started_after_the_boot_reads_back_its_start(tmp_path):
     assert ts[0] == 0.0 and ts[1] < 1.0, ts[:10]
     assert all(abs(b - a - 0.1) < 1e-6 for a, b in zip(ts[1:], ts[2:])), ts[:10]
     assert abs(s["board_time_s"] - ts[-1]) < 1e-6
+
+
+def test_log_without_out_names_its_file(board, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "leakrig.cli", "log", "--port", board.port, "--samples", "5",
+                        "--quiet"], capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    made = list(tmp_path.glob("leakrig-*.sqlite"))
+    assert len(made) == 1 and "leakrig log: logging to %s" % made[0].name in r.stderr
+    assert "log          %s" % made[0].name in r.stdout

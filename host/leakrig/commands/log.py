@@ -9,7 +9,9 @@ def add_parser(sub):
     p = add(sub, "log", "log a board's telemetry to SQLite (checks CRCs, reports and backfills gaps)",
             "leakrig log --port /dev/ttyACM0 --out run.sqlite --name soak-1 --duration 3600")
     add_port(p)
-    p.add_argument("--out", required=True, help="SQLite file (created or appended to; logging again to the same file and port asks the board for frames missed in between)")
+    p.add_argument("--out", help="SQLite file (created or appended to; logging again to the same file and port "
+                                 "asks the board for frames missed in between); default: "
+                                 "leakrig-YYYYmmdd-HHMMSS.sqlite here, from the UTC time")
     p.add_argument("--name", help="run name")
     p.add_argument("--notes", help="free-text notes stored with the run")
     p.add_argument("--samples", type=int, help="stop after this many samples")
@@ -51,6 +53,9 @@ def run(args):
     from ..errors import LinkError
     from ..logger import Logger, format_summary
 
+    if not args.out:
+        args.out = time.strftime("leakrig-%Y%m%d-%H%M%S.sqlite", time.gmtime())
+        print("leakrig log: logging to %s" % args.out, file=sys.stderr)
     logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
                     resend=not args.no_resend, progress=None if args.quiet else _progress,
                     warn=_warn)
