@@ -10,11 +10,25 @@ from .errors import UserError
 COMMANDS = ("sim", "deploy", "log", "status", "export", "demo", "mpy", "ports", "config", "calibrate", "decay", "report", "monitor", "analyze")
 
 
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import fwpath  # noqa: F401  (puts the firmware on the path)
+    from leakrig_fw import VERSION
+
+    try:
+        host = version("leakrig")
+    except PackageNotFoundError:
+        host = "?"
+    return "leakrig %s (firmware %s)" % (host, VERSION)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="leakrig",
         description="Leak detection for coolant test loops: deploy to a board, "
                     "log and watch its telemetry, replay the detector, simulate a rig.")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:

@@ -72,3 +72,11 @@ def test_repl_state_reads_the_prompt():
     assert repl_state(b"") is None
     assert repl_state(b"noise on the line") is None
     assert repl_state(b"x >>> then more text") is None
+
+
+def test_version_names_host_and_firmware():
+    from leakrig_fw import VERSION
+
+    r = leakrig("--version")
+    assert r.returncode == 0
+    assert r.stdout.strip().startswith("leakrig ") and r.stdout.strip().endswith("(firmware %s)" % VERSION)
