@@ -55,7 +55,12 @@ def _status(link, state):
     try:
         state.on_status(check(link.command("status", timeout=3.0), "status"))
     except LinkError:
-        state.message = "no answer to status"
+        from ..link import repl_state
+
+        if repl_state(link.reader.text_tail):
+            state.message = "the board is at its REPL, not running the firmware: mpremote connect PORT reset"
+        else:
+            state.message = "no answer to status"
 
 
 def run(args):
