@@ -172,7 +172,7 @@ class Logger:
             why = ("the board is at the MicroPython %s REPL, not running the firmware: "
                    "reset it (`mpremote connect %s reset`, or its reset button)" % (state, self.port))
         else:
-            why = "is the firmware running? (`leakrig status --port %s`)" % self.port
+            why = "is the firmware running, and sampling? (`leakrig status --port %s`)" % self.port
         self.store.link_event("silent", "%.0f s" % seconds)
         if self.warn:
             self.warn("no frames from %s for %.0f s; %s" % (self.port, seconds, why))

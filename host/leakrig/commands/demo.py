@@ -61,10 +61,15 @@ def run(args):
         board.stop()
     summary = logger.summary()
     wall = time.monotonic() - t0
-    say("drawing the report")
-    png, page, _, _ = make_report(log_path, out / "run-report")
     print(format_summary(summary, logger.events))
-    print("report       %s\n             %s" % (png, page))
+    if summary["samples"]:
+        say("drawing the report")
+        png, page, _, _ = make_report(log_path, out / "run-report")
+        print("report       %s\n             %s" % (png, page))
+    else:
+        from ..errors import LinkError
+
+        raise LinkError("no samples came from the virtual board on %s" % board.port)
     print("wall time    %.1f s" % wall)
     return 0
 
