@@ -54,6 +54,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("leakrig %s: interrupted" % args.command, file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`leakrig status | head -2`):
+        # stop quietly, and keep Python from complaining at exit as well
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

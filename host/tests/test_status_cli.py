@@ -85,3 +85,14 @@ def test_version_names_host_and_firmware():
     r = leakrig("--version")
     assert r.returncode == 0
     assert r.stdout.strip().startswith("leakrig ") and r.stdout.strip().endswith("(firmware %s)" % VERSION)
+
+
+def test_output_into_a_closed_pipe_is_no_traceback(tmp_path):
+    """`leakrig ... | head -1`: the reader goes away; no traceback."""
+    from synthetic_log import write_log
+
+    log = tmp_path / "run.sqlite"
+    write_log(log, hours=1.0)
+    r = subprocess.run("%s -m leakrig.cli export %s --csv - | head -1" % (sys.executable, log), shell=True,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.startswith("t_s,") and "Traceback" not in r.stderr, r.stderr
