@@ -300,6 +300,13 @@ class Store:
 def log_error(path, exc):
     """One line for a log SQLite cannot read, by what went wrong."""
     text = str(exc)
+    if "unable to open" in text:
+        import os
+
+        folder = os.path.dirname(os.path.abspath(str(path)))
+        if not os.path.isdir(folder):
+            return "cannot open %s: no folder %s" % (path, folder)
+        return "cannot open %s (%s)" % (path, text)
     if "malformed" in text:
         return "%s is damaged or cut short (%s)" % (path, text)
     if "not a database" in text:

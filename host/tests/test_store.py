@@ -113,3 +113,17 @@ def test_cut_short_or_foreign_logs_get_one_line(tmp_path):
                                text=True, timeout=60)
             assert r.returncode == 2, (args, r.stderr)
             assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, (args, r.stderr)
+
+
+def test_log_to_a_path_it_cannot_use_is_one_line_and_touches_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    junk = tmp_path / "notes.sqlite"
+    junk.write_bytes(b"not a log\n" * 100)
+    for out, words in ((tmp_path / "no" / "such" / "run.sqlite", "no folder"),
+                       (junk, "is not an SQLite file")):
+        r = subprocess.run([sys.executable, "-m", "leakrig.cli", "log", "--port", "/dev/null", "--out", str(out)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
+    assert junk.read_bytes() == b"not a log\n" * 100

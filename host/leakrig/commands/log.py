@@ -50,15 +50,18 @@ def _warn(text):
 
 
 def run(args):
-    from ..errors import LinkError
+    from ..errors import LinkError, UserError
     from ..logger import Logger, format_summary
 
     if not args.out:
         args.out = time.strftime("leakrig-%Y%m%d-%H%M%S.sqlite", time.gmtime())
         print("leakrig log: logging to %s" % args.out, file=sys.stderr)
-    logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
-                    resend=not args.no_resend, progress=None if args.quiet else _progress,
-                    warn=_warn)
+    try:
+        logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
+                        resend=not args.no_resend, progress=None if args.quiet else _progress,
+                        warn=_warn)
+    except ValueError as exc:  # the store: a path that cannot be opened, a file that is no log
+        raise UserError(str(exc))
     try:
         logger.run(max_samples=args.samples, duration_s=args.duration,
                    board_duration_s=args.board_duration)

@@ -28,6 +28,10 @@ def run(args):
     from ..report import make_report
 
     out = args.out or str(Path(args.log).with_suffix("")) + "-report"
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError("cannot write the report to %s: %s" % (out, exc.strerror or exc))
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   console=console, transient=True, disable=not console.is_terminal) as bar:
