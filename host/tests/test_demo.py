@@ -32,3 +32,12 @@ def test_demo_logs_summarises_and_reports(tmp_path):
     assert r.returncode == 0, r.stderr
     assert [ln for ln in r.stderr.splitlines() if "deploy: copied" in ln][0] == first
     assert ", 0 already there" in first
+
+
+def test_demo_refuses_what_it_cannot_run(tmp_path):
+    for args, words in ((["--hours", "-1"], "--hours must be positive"),
+                        (["--rate", "0"], "--rate must be between 0.01 and 1000 Hz"),
+                        (["--scenario", "nope"], "Unknown scenario 'nope'")):
+        r = subprocess.run([sys.executable, "-m", "leakrig.cli", "demo", "--out", str(tmp_path / "d")] + args,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

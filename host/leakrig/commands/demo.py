@@ -31,6 +31,14 @@ def run(args):
     from ..report import make_report
     from ..sim.rig import build_virtual_board
 
+    from ..errors import UserError
+    from leakrig_fw.config import SCHEMA
+
+    if not args.hours > 0:
+        raise UserError("--hours must be positive, not %g" % args.hours)
+    lo, hi = SCHEMA["rate_hz"][2:4]
+    if not lo <= args.rate <= hi:
+        raise UserError("--rate must be between %g and %g Hz, not %g" % (lo, hi, args.rate))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "run.sqlite"
