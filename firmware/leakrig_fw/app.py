@@ -196,12 +196,14 @@ class App:
             for i in range(len(channel.keys)):
                 key = channel.keys[i]
                 value = values[i]
+                if key == "p":
+                    value -= self.cfg["zero_offset_pa"]
                 text = "%.3f" % value
                 fields.append((key, text))
                 # The detector reads the values as sent, so that replaying
                 # the log (leakrig analyze) gives the board's own results.
                 if key == "p":
-                    pressure = float(text) - self.cfg["zero_offset_pa"]
+                    pressure = float(text)
                 elif key == "T":
                     temperature = float(text)
             if channel.primary:
@@ -374,10 +376,19 @@ class App:
         """Tare: take the current pressure as the zero offset and save it."""
         if not self.board.channels:
             raise ValueError("no sensors")
+        test = self.decay
+        if test is not None and test.phase not in ("idle", "done"):
+            raise ValueError("a decay test is running")
         values = self.board.pressure_channel().read()
+        old = self.cfg["zero_offset_pa"]
         offset = values[0] - (float(args[0]) if args else 0.0)
         config_mod.save(dict(self.cfg, zero_offset_pa=offset))
         self.cfg["zero_offset_pa"] = offset
+        # Samples from now on read offset - old lower; the detector's
+        # references follow, and the event lets a replay do the same.
+        if self.detector is not None:
+            self.detector.shift(offset - old)
+        self.event("zeroed", [("offset", "%.3f" % offset), ("shift", "%.3f" % (offset - old))])
         self.reply("zero", req_id, [("zero_offset_pa", "%.3f" % offset)])
 
     def cmd_decay(self, args, req_id):

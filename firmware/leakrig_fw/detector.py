@@ -275,6 +275,16 @@ class Detector:
         if self._p_ref is not None:
             self._p_ref -= delta
 
+    def shift(self, delta_pa):
+        """The pressures fed from now on read delta_pa lower (the board's
+        zero moved): the references move with them, so no step appears."""
+        if self._p_prev_raw is not None:
+            self._p_prev_raw -= delta_pa
+        if self._p_ref is not None:
+            self._p_ref -= delta_pa
+        self.pressure_pa -= delta_pa
+        self.compensated_pa -= delta_pa
+
     def set_compliance(self, ml_per_kpa):
         if ml_per_kpa < 0:
             raise ValueError("compliance must not be negative")

@@ -96,12 +96,42 @@ def _clean(x):
     return round(x, 6) if isinstance(x, float) else x
 
 
-def replay(samples, params=None):
-    """Run the detector; return (events, summary). Each event is a dict."""
+def read_shifts(path):
+    """{sample index: Pa} for a log whose board was zeroed again while it
+    ran (its `zeroed` events): the samples from that index on read that much
+    lower, and the detector's references move with them, as on the board.
+    Empty for a CSV."""
+    try:
+        with open(path, "rb") as f:
+            if not f.read(16).startswith(b"SQLite format 3"):
+                return {}
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "events" not in tables:
+            return {}
+        zeroed = db.execute("SELECT run_id, boot, seq, fields FROM events WHERE event='zeroed' "
+                            "ORDER BY run_id, boot, seq").fetchall()
+        shifts = {}
+        for run_id, boot, seq, fields in zeroed:
+            # samples are read in (run_id, boot, seq) order: the first one after the event
+            idx = db.execute("SELECT count(*) FROM samples WHERE (run_id, boot, seq) < (?, ?, ?)",
+                             (run_id, boot, seq)).fetchone()[0]
+            delta = float(json.loads(fields).get("shift", "0"))
+            shifts[idx] = shifts.get(idx, 0.0) + delta
+        return shifts
+    except (OSError, sqlite3.DatabaseError, ValueError):
+        return {}
+
+
+def replay(samples, params=None, shifts=None):
+    """Run the detector; return (events, summary). Each event is a dict.
+    shifts: {sample index: Pa} from read_shifts()."""
     det = Detector(**(params or {}))
     events = []
     n = 0
     for t, p, temp, q in samples:
+        if shifts and n in shifts:
+            det.shift(shifts[n])
         n += 1
         ev = det.update(t, p, temp, q)
         while ev:

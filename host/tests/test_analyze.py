@@ -96,3 +96,35 @@ def test_replaying_a_board_log_gives_the_boards_events(tmp_path):
                None if e["time_to_min_s"] is None else "%.0f" % e["time_to_min_s"])
               for e in replay if "event" in e]
     assert replay == board, (replay, board)
+
+
+def test_replay_follows_a_zero_made_during_the_run(tmp_path):
+    """A `zeroed` event in a log makes the replay shift the detector before
+    the next sample, as the board did: no fault where the readings step."""
+    import random
+
+    from leakrig.analyze import read_samples, read_shifts, replay
+    from leakrig.link import Frame
+    from leakrig.store import Store
+
+    rng = random.Random(5)
+    store = Store(tmp_path / "run.sqlite")
+    store.start_run()
+    seq = 0
+    for i in range(3000):
+        t = i * 0.1
+        p = 300000.0 + rng.gauss(0, 20.0) - (198675.0 if i >= 2000 else 0.0)
+        if i == 2000:
+            store.add_frame(Frame(seq, "E", {"ev": "zeroed", "t": "%.3f" % t, "offset": "198675.000",
+                                             "shift": "198675.000"}, b"", 0.0))
+            seq += 1
+        store.add_frame(Frame(seq, "S", {"t": "%.3f" % t, "p": "%.3f" % p, "T": "20.000", "q": "0"}, b"", 0.0))
+        seq += 1
+    store.end_run({})
+    store.close()
+    path = str(tmp_path / "run.sqlite")
+    assert read_shifts(path) == {2000: 198675.0}
+    events, _ = replay(read_samples(path), {"learn_s": 60.0}, read_shifts(path))
+    assert "sensor_fault" not in [e["event"] for e in events]
+    events, _ = replay(read_samples(path), {"learn_s": 60.0})
+    assert "sensor_fault" in [e["event"] for e in events]

@@ -56,6 +56,25 @@ def test_calibrate_zero(board):
     assert "zero offset" in r.stdout
     r = leakrig("config", "get", "--port", board.port, "zero_offset_pa")
     assert r.returncode == 0 and r.stdout.split()[0] == "zero_offset_pa"
+    # The samples read as the reference from then on, a `zeroed` event says
+    # by how much, and the detector takes it for no sensor fault.
+    import time
+
+    from leakrig.link import BoardLink
+
+    with BoardLink(board.port) as link:
+        reply = link.command("zero 250000", timeout=10)
+        assert reply.kind == "R", reply.fields
+        frames = []
+        deadline = time.monotonic() + 20
+        while sum(f.kind == "S" for f in frames) < 40 and time.monotonic() < deadline:
+            frames += link.read_frames()
+    events = [f.fields for f in link.backlog + frames if f.kind == "E"]
+    zeroed = [e for e in events if e["ev"] == "zeroed"]
+    assert len(zeroed) == 1 and abs(float(zeroed[0]["shift"]) + 148675.0) < 2000.0, zeroed
+    assert not [e for e in events if e["ev"] == "sensor_fault"], events
+    ps = [float(f.fields["p"]) for f in frames if f.kind == "S"]
+    assert len(ps) >= 40 and all(abs(p - 250000.0) < 1000.0 for p in ps[1:]), ps[:5]
 
 
 def test_calibrate_compliance(board):

@@ -174,3 +174,41 @@ def test_threshold_design_matches_pickands_rate():
     hz = 3.0 / 16 * 2
     c = threshold_z(1e6, hz)
     assert 1e6 * hz * c * math.exp(-c * c / 2) / math.sqrt(2 * math.pi) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_shift_follows_a_new_zero_without_a_step():
+    """Zeroed again mid-run, the readings drop by delta; shift(delta) moves
+    the references with them: no sensor fault, and the rate goes on as if
+    nothing happened (a detector not told sees a jump: a fault)."""
+    import random
+
+    def run(tell):
+        rng = random.Random(3)
+        det = Detector(learn_s=60.0)
+        rates, events = [], []
+        for i in range(3000):
+            t = i * 0.1
+            p = 300000.0 - 2.0 * max(0.0, t - 200.0) + rng.gauss(0, 20.0)
+            if i == 2000 and tell:
+                det.shift(198675.0)
+            if i >= 2000:
+                p -= 198675.0
+            ev = det.update(t, p, 20.0 + rng.gauss(0, 0.005))
+            while ev:
+                events.append((round(t, 1), ev))
+                ev = det.pending()
+            rates.append(det.rate_pa_s)
+        return rates, events, det
+
+    plain = run(False)
+    told = run(True)
+    assert "sensor_fault" in [e for _, e in plain[1]]
+    assert "sensor_fault" not in [e for _, e in told[1]]
+    # the same rates as a run never zeroed, to rounding
+    rng = random.Random(3)
+    ref = Detector(learn_s=60.0)
+    for i in range(3000):
+        t = i * 0.1
+        ref.update(t, 300000.0 - 2.0 * max(0.0, t - 200.0) + rng.gauss(0, 20.0), 20.0 + rng.gauss(0, 0.005))
+    assert told[2].rate_pa_s == pytest.approx(ref.rate_pa_s, rel=1e-6)
+    assert told[2].pressure_pa == pytest.approx(ref.pressure_pa - 198675.0, abs=1e-3)

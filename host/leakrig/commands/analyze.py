@@ -45,7 +45,7 @@ def run(args):
     params = _params(args)
     samples = analyze.read_samples(args.input)
     try:
-        events, summary = analyze.replay(samples, params)
+        events, summary = analyze.replay(samples, params, analyze.read_shifts(args.input))
     except ValueError as exc:
         raise UserError(str(exc))
     if args.json:
