@@ -123,16 +123,20 @@ def read_shifts(path):
         return {}
 
 
-def replay(samples, params=None, shifts=None):
+def replay(samples, params=None, shifts=None, progress=None):
     """Run the detector; return (events, summary). Each event is a dict.
-    shifts: {sample index: Pa} from read_shifts()."""
+    shifts: {sample index: Pa} from read_shifts(); progress(done, total)
+    every 10,000 samples."""
     det = Detector(**(params or {}))
     events = []
     n = 0
+    total = len(samples)
     for t, p, temp, q in samples:
         if shifts and n in shifts:
             det.shift(shifts[n])
         n += 1
+        if progress and n % 10000 == 0:
+            progress(n, total)
         ev = det.update(t, p, temp, q)
         while ev:
             events.append({"t_s": _clean(t), "event": ev, "rate_pa_s": _clean(det.rate_pa_s),

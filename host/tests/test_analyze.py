@@ -128,3 +128,12 @@ def test_replay_follows_a_zero_made_during_the_run(tmp_path):
     assert "sensor_fault" not in [e["event"] for e in events]
     events, _ = replay(read_samples(path), {"learn_s": 60.0})
     assert "sensor_fault" in [e["event"] for e in events]
+
+
+def test_replay_reports_progress():
+    from leakrig.analyze import replay
+
+    calls = []
+    samples = [(i * 0.1, 300000.0 + (i % 7), 20.0, 0) for i in range(25000)]
+    replay(samples, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(10000, 25000), (20000, 25000)]

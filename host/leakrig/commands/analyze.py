@@ -43,11 +43,21 @@ def run(args):
     from .. import analyze
 
     params = _params(args)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     samples = analyze.read_samples(args.input)
-    try:
-        events, summary = analyze.replay(samples, params, analyze.read_shifts(args.input))
-    except ValueError as exc:
-        raise UserError(str(exc))
+    console = Console(stderr=True)
+    # a bar on a terminal only, and only for a log long enough to wait for
+    with Progress(TextColumn("replaying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=not console.is_terminal or len(samples) < 50000) as bar:
+        task = bar.add_task("replay", total=len(samples))
+        try:
+            events, summary = analyze.replay(samples, params, analyze.read_shifts(args.input),
+                                             progress=lambda done, total: bar.update(task, completed=done))
+        except ValueError as exc:
+            raise UserError(str(exc))
     if args.json:
         analyze.print_json(events, summary, sys.stdout)
     else:
