@@ -50,8 +50,15 @@ def test_deploy_without_board_or_port_asks_the_board(tmp_path):
                            timeout=300, env=env)
         assert r.returncode == 0, r.stderr
         assert "leakrig deploy: port %s (from LEAKRIG_PORT)" % vb.port in r.stderr
-        assert "board definition 'sim'" in r.stdout
+        assert "says it is 'linux" in r.stdout and "board definition 'sim'" in r.stdout
         assert "files verified by SHA-256" in r.stdout
+        # with the firmware running, it names its definition (asking it does
+        # not interrupt it, so a watchdog on a real board keeps being fed)
+        assert _answers(vb.port)
+        r = subprocess.run([sys.executable, "-m", "leakrig.cli", "deploy"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "the firmware on %s runs board definition 'sim'" % vb.port in r.stdout
         r = subprocess.run([sys.executable, "-m", "leakrig.cli", "status", "--timeout", "10"],
                            capture_output=True, text=True, timeout=60, env=env)
         assert r.returncode == 0, r.stderr

@@ -29,16 +29,35 @@ def run(args):
                 config = json.load(f)
         except (OSError, ValueError) as exc:
             raise UserError("--config %s: %s" % (args.config, exc))
-    board = args.board
-    if not board:
-        from ..boards import for_machine, names
-        from ..deploy import mpremote
-
-        machine = mpremote(args.port, "exec", "import sys; print(sys.implementation._machine)").strip()
-        board = for_machine(machine)
-        if board is None:
-            raise UserError("no board definition fits %r: give --board (one of %s)"
-                            % (machine, ", ".join(names())))
-        print("deploy: %s says it is %r: board definition %r" % (args.port, machine, board))
+    board = args.board or _board_of(args.port)
     deploy(args.port, board, config=config, reset=not args.no_reset, mpy=not args.source)
     return 0
+
+
+def _board_of(port):
+    """The board definition for the board on port, when --board is not given.
+
+    Firmware that answers `status` names the definition it runs; asking it
+    does not interrupt it, so a running watchdog keeps being fed. Otherwise
+    (a new board, no firmware running, so no watchdog either) the board's own
+    sys.implementation._machine, through mpremote, tells."""
+    from ..boards import for_machine, names
+    from ..deploy import mpremote
+    from ..errors import LinkError
+    from ..link import BoardLink
+
+    try:
+        with BoardLink(port) as link:
+            reply = link.command("status", timeout=2.0)
+        if reply.kind == "R" and reply.fields.get("board") in names():
+            board = reply.fields["board"]
+            print("deploy: the firmware on %s runs board definition %r" % (port, board))
+            return board
+    except LinkError:
+        pass
+    machine = mpremote(port, "exec", "import sys; print(sys.implementation._machine)").strip()
+    board = for_machine(machine)
+    if board is None:
+        raise UserError("no board definition fits %r: give --board (one of %s)" % (machine, ", ".join(names())))
+    print("deploy: %s says it is %r: board definition %r" % (port, machine, board))
+    return board
