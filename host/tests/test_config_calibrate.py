@@ -69,12 +69,15 @@ def test_calibrate_zero(board):
         deadline = time.monotonic() + 20
         while sum(f.kind == "S" for f in frames) < 40 and time.monotonic() < deadline:
             frames += link.read_frames()
-    events = [f.fields for f in link.backlog + frames if f.kind == "E"]
-    zeroed = [e for e in events if e["ev"] == "zeroed"]
-    assert len(zeroed) == 1 and abs(float(zeroed[0]["shift"]) + 148675.0) < 2000.0, zeroed
-    assert not [e for e in events if e["ev"] == "sensor_fault"], events
-    ps = [float(f.fields["p"]) for f in frames if f.kind == "S"]
-    assert len(ps) >= 40 and all(abs(p - 250000.0) < 1000.0 for p in ps[1:]), ps[:5]
+    frames = link.backlog + frames  # (frames read while waiting for the reply come first)
+    events = [f for f in frames if f.kind == "E"]
+    zeroed = [f for f in events if f.fields["ev"] == "zeroed"]
+    assert len(zeroed) == 1 and abs(float(zeroed[0].fields["shift"]) + 148675.0) < 2000.0, zeroed
+    assert not [f for f in events if f.fields["ev"] == "sensor_fault"], [f.fields for f in events]
+    before = [float(f.fields["p"]) for f in frames if f.kind == "S" and f.seq < zeroed[0].seq]
+    after = [float(f.fields["p"]) for f in frames if f.kind == "S" and f.seq > zeroed[0].seq]
+    assert all(abs(p - 101325.0) < 1000.0 for p in before), before
+    assert len(after) >= 30 and all(abs(p - 250000.0) < 1000.0 for p in after), after[:5]
 
 
 def test_calibrate_compliance(board):
