@@ -195,17 +195,16 @@ class App:
             q = values[-1]
             for i in range(len(channel.keys)):
                 key = channel.keys[i]
-                value = values[i]
-                if key == "p":
-                    value -= self.cfg["zero_offset_pa"]
-                text = "%.3f" % value
-                fields.append((key, text))
                 # The detector reads the values as sent, so that replaying
                 # the log (leakrig analyze) gives the board's own results.
                 if key == "p":
+                    text = "%.3f" % (values[i] - self.cfg["zero_offset_pa"])
                     pressure = float(text)
-                elif key == "T":
-                    temperature = float(text)
+                else:
+                    text = "%.3f" % values[i]
+                    if key == "T":
+                        temperature = float(text)
+                fields.append((key, text))
             if channel.primary:
                 quality |= q
         if pressure is None or temperature is None:

@@ -27,6 +27,12 @@ def repl_state(text):
     return None
 
 
+def repl_advice(port, state):
+    """What to tell the user about a board stopped at its `state` REPL."""
+    return ("the board on %s is at the MicroPython %s REPL, not running the firmware: "
+            "reset it (`mpremote connect %s reset`, or its reset button)" % (port, state, port))
+
+
 def open_port(port, timeout=0.1, baudrate=115200):
     """A pyserial port for a device path or a URL (rfc2217://, socket://, loop://)."""
     try:
@@ -75,7 +81,7 @@ class FrameReader:
         self.text_tail = b""  # the last bytes seen outside frames
         # Sequence numbers asked for from before the first frame read (the
         # start of the boot): replays that leave sequence tracking alone,
-        # a resent hello included.
+        # a resent hello included. Whoever asked takes them off.
         self.replays = set()
 
     def feed(self, data, host_utc=None):
@@ -180,7 +186,6 @@ class FrameReader:
     def _track(self, kind, seq):
         """Sequence tracking for one accepted frame."""
         if self.replays and seq in self.replays:
-            self.replays.discard(seq)
             return
         if kind == frame.KIND_HELLO:
             self.stats.boots += 1
@@ -254,9 +259,7 @@ class BoardLink:
                 self.backlog.append(f)
         state = repl_state(self.reader.text_tail)
         if state is not None:
-            raise LinkError("the board on %s is at the MicroPython %s REPL, not running the firmware: "
-                            "reset it (`mpremote connect %s reset`, or its reset button)"
-                            % (self.port_name, state, self.port_name))
+            raise LinkError(repl_advice(self.port_name, state))
         raise LinkError("no answer from the board on %s to %r within %.0f s"
                         % (self.port_name, text, timeout))
 

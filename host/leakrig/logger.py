@@ -5,7 +5,7 @@ import time
 
 from .errors import LinkError
 from .frames import SampleBlock
-from .link import BoardLink, repl_state
+from .link import BoardLink, repl_advice, repl_state
 from .store import Store
 
 
@@ -30,7 +30,9 @@ class Logger:
         self.first_t = None
         self.last_t = None
         self.resumed_from = None
-        self._backfill = set()  # sequence numbers from before the first frame read, asked for
+        # sequence numbers from before the first frame read, asked for; the
+        # reader leaves sequence tracking alone for them
+        self._backfill = self.link.reader.replays
         self._backfill_until = 0.0
         self.backfilled = 0
         self._early_events = 0
@@ -71,8 +73,7 @@ class Logger:
         if (not self.resend or self.resumed_from is not None or f.kind == "H"
                 or not 0 < f.seq <= BOOT_BACKFILL):
             return
-        self._backfill = set(range(0, f.seq))
-        self.link.reader.replays = set(self._backfill)
+        self._backfill.update(range(0, f.seq))
         # what the board does not hold any more is not waited for
         self._backfill_until = time.monotonic() + 2.0
         self.store.link_event("backfill", "0+%d" % f.seq)
@@ -83,7 +84,6 @@ class Logger:
 
     def _end_backfill(self):
         self._backfill.clear()
-        self.link.reader.replays.clear()
 
     def ingest(self, frames):
         """Handle the frames of one read (as FrameReader.feed returns them)."""
@@ -169,8 +169,7 @@ class Logger:
             pass
         state = repl_state(self.link.reader.text_tail)
         if state is not None:
-            why = ("the board is at the MicroPython %s REPL, not running the firmware: "
-                   "reset it (`mpremote connect %s reset`, or its reset button)" % (state, self.port))
+            why = repl_advice(self.port, state)
         else:
             why = "is the firmware running, and sampling? (`leakrig status --port %s`)" % self.port
         self.store.link_event("silent", "%.0f s" % seconds)

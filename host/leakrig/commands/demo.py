@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import add
+from . import ProgressLine, add
 
 
 def add_parser(sub):
@@ -57,13 +57,14 @@ def run(args):
         say("virtual board %r on %s, scenario %r (lockstep time)" % (args.board, board.port, args.scenario))
         deploy(board.port, args.board, config={"rate_hz": args.rate}, progress=say)
         say("logging %.1f h of rig time at %g Hz" % (args.hours, args.rate))
+        line = ProgressLine(10.0)
         logger = Logger(board.port, str(log_path), name="demo-" + args.scenario,
-                        notes="leakrig demo", progress=_progress)
+                        notes="leakrig demo", progress=lambda lg: _progress(lg, line))
         try:
             logger.run(board_duration_s=args.hours * 3600.0, duration_s=600)
         finally:
             logger.close()
-        if sys.stderr.isatty():
+        if line.tty:
             sys.stderr.write("\n")
     finally:
         board.stop()
@@ -82,21 +83,7 @@ def run(args):
     return 0
 
 
-_last_line = [0.0]
-
-
-def _progress(logger):
-    text = ("demo: %6d samples, t=%8.0f s board time, %d events, %d gaps, %d CRC errors "
-            % (logger.samples, (logger.last_t or 0.0), len(logger.events),
-               logger.stats.gaps, logger.stats.crc_errors))
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + text)
-    else:
-        # A log file or a CI console gets a line every 10 s, not one long
-        # line of carriage returns.
-        now = time.monotonic()
-        if now - _last_line[0] < 10.0:
-            return
-        _last_line[0] = now
-        sys.stderr.write(text.rstrip() + "\n")
-    sys.stderr.flush()
+def _progress(logger, line):
+    line.show("demo: %6d samples, t=%8.0f s board time, %d events, %d gaps, %d CRC errors"
+              % (logger.samples, (logger.last_t or 0.0), len(logger.events),
+                 logger.stats.gaps, logger.stats.crc_errors))

@@ -2,7 +2,7 @@
 import sys
 import time
 
-from . import add, add_port
+from . import ProgressLine, add, add_port
 
 
 def add_parser(sub):
@@ -25,23 +25,10 @@ def add_parser(sub):
     return p
 
 
-_last_line = [0.0]
-
-
-def _progress(logger):
+def _progress(logger, line):
     s = logger.stats
-    text = ("logging: %d samples, %d events, %d gaps, %d CRC errors"
-            % (logger.samples, len(logger.events), s.gaps, s.crc_errors))
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + text + "   ")
-    else:
-        # Off a terminal (a file, a CI console): a line a minute.
-        now = time.monotonic()
-        if now - _last_line[0] < 60.0:
-            return
-        _last_line[0] = now
-        sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    line.show("logging: %d samples, %d events, %d gaps, %d CRC errors"
+              % (logger.samples, len(logger.events), s.gaps, s.crc_errors))
 
 
 def _warn(text):
@@ -56,9 +43,11 @@ def run(args):
     if not args.out:
         args.out = time.strftime("leakrig-%Y%m%d-%H%M%S.sqlite", time.gmtime())
         print("leakrig log: logging to %s" % args.out, file=sys.stderr)
+    line = ProgressLine(60.0)
     try:
         logger = Logger(args.port, args.out, name=args.name, notes=args.notes,
-                        resend=not args.no_resend, progress=None if args.quiet else _progress,
+                        resend=not args.no_resend,
+                        progress=None if args.quiet else (lambda lg: _progress(lg, line)),
                         warn=_warn)
     except ValueError as exc:  # the store: a path that cannot be opened, a file that is no log
         raise UserError(str(exc))
@@ -69,7 +58,7 @@ def run(args):
         logger.finish()
     finally:
         logger.close()
-    if not args.quiet and sys.stderr.isatty():
+    if not args.quiet and line.tty:
         sys.stderr.write("\n")
     print(format_summary(logger.summary(), logger.events))
     if logger.stats.frames == 0:
