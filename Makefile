@@ -18,21 +18,26 @@ $(STAMP): host/pyproject.toml scripts/install.sh
 demo: install
 	@$(LEAKRIG) demo
 
+# A whole run has a limit too (each test has its own, pytest.ini): past it the
+# run is stopped with SIGTERM, which prints every thread's stack first.
+TEST_LIMIT ?= 40m
+PYTEST     := timeout --kill-after=30s $(TEST_LIMIT) $(PY) -m pytest
+
 test: install
-	@$(PY) -m pytest -q -m "not sweep" host/tests firmware/tests hil_tests
+	@$(PYTEST) -q -m "not sweep" host/tests firmware/tests hil_tests
 
 # Longer campaigns than `make test` runs: 20x the fuzz inputs, 10x the config kills.
 fuzz: install
-	@LEAKRIG_FUZZ_BATCHES=400 $(PY) -m pytest -q hil_tests/test_fuzz_commands.py
+	@LEAKRIG_FUZZ_BATCHES=400 $(PY) -m pytest -q --timeout 3600 hil_tests/test_fuzz_commands.py
 
 soak: install
-	@LEAKRIG_CONFIG_KILLS=2000 LEAKRIG_FUZZ_BATCHES=100 $(PY) -m pytest -q -m "not sweep" host/tests/test_config_kills.py hil_tests
+	@LEAKRIG_CONFIG_KILLS=2000 LEAKRIG_FUZZ_BATCHES=100 $(PY) -m pytest -q --timeout 3600 -m "not sweep" host/tests/test_config_kills.py hil_tests
 
 breaks: install
 	@$(PY) scripts/break_guarantees.py
 
 hil-sweep: install
-	@$(PY) -m pytest -q -m sweep hil_tests --leakrig-record out/hil-records
+	@$(PY) -m pytest -q --timeout 3600 -m sweep hil_tests --leakrig-record out/hil-records
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

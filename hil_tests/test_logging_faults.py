@@ -107,3 +107,53 @@ def test_logger_killed_leaves_clean_store(dut, tmp_path, record):
     ring = int(dut.command("config get ring_frames")["ring_frames"])
     record("frames_lost_across_restart", lost, "frames", high=max(0, missing - ring))
     assert hi - lo + 1 - distinct <= 3 + lost, (lo, hi, distinct)  # status replies are not stored
+
+
+def _wait_storing(proc, out, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists():
+            try:
+                if _seqs(out):
+                    return
+            except sqlite3.Error:
+                pass
+        time.sleep(0.1)
+
+
+def test_host_slow_to_reconnect_loses_nothing(dut, rig, tmp_path, record):
+    """The cable is out for a few seconds and the host takes seconds more
+    to come back (here: the logger is stopped meanwhile). A board's time
+    runs on at its own pace, not the VM's, so its ring still holds all it
+    wrote."""
+    if not rig.simulated:
+        pytest.skip("needs a rig that can pull the cable")
+    out = tmp_path / "slow-host.sqlite"
+    dut.samples(3)
+    dut.close()
+    proc = subprocess.Popen(_log_cmd(dut.port, out, "--board-duration", "120"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_storing(proc, out)
+        os.kill(proc.pid, signal.SIGSTOP)
+        board_0, wall_0 = rig.clock.now_s, time.monotonic()
+        rig.unplug()
+        time.sleep(2.0)
+        rig.replug()
+        time.sleep(3.0)  # the host is away 3 s more after the replug
+        board_away = rig.clock.now_s - board_0
+        wall_away = time.monotonic() - wall_0
+        os.kill(proc.pid, signal.SIGCONT)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    record("board_time_while_host_away_s", round(board_away, 2), "s", high=round(wall_away + 1.0, 2))
+    lost_line = [ln for ln in stdout.splitlines() if ln.startswith("gaps")][0]
+    m = re.search(r"(\d+) frames missing, (\d+) recovered by resend, (\d+) lost", lost_line)
+    missing, recovered, lost = (int(x) for x in m.groups())
+    record("frames_missing_while_away", missing, "frames", low=1)
+    record("frames_lost_after_backfill", lost, "frames", high=0)

@@ -88,11 +88,12 @@ def test_keys_stop_start_and_quit_on_a_terminal(board):
     os.close(slave)
     screen = b""
 
-    def pump(seconds):
+    def pump_until(marker, timeout=30.0):
+        """Read the screen until marker shows (or the deadline passes)."""
         nonlocal screen
         import select
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        end = time.monotonic() + timeout
+        while marker not in screen and time.monotonic() < end:
             if select.select([master], [], [], 0.1)[0]:
                 try:
                     screen += os.read(master, 65536)
@@ -100,16 +101,16 @@ def test_keys_stop_start_and_quit_on_a_terminal(board):
                     return
 
     try:
-        pump(2.0)
+        pump_until(b"leakrig monitor")
         assert b"leakrig monitor" in screen
         os.write(master, b"x")
-        pump(1.5)
+        pump_until(b"sent stop")
         assert b"sent stop" in screen
         os.write(master, b"s")
-        pump(1.5)
+        pump_until(b"sent start")
         assert b"sent start" in screen
         os.write(master, b"q")
-        assert proc.wait(timeout=10) == 0, proc.stderr.read()
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -171,6 +171,14 @@ class LinkServer:
         (t_us,) = _Q.unpack(p)
         clock = self.hardware.clock
         if clock.lockstep:
+            if clock.host_away():
+                self._lock.release()  # the host side may replug meanwhile
+                try:
+                    clock.pace_until_us(t_us)
+                finally:
+                    self._lock.acquire()
+            else:
+                clock.end_pacing()
             now = clock.sleep_until_us(t_us)
             if t_us > session.vm_now_us:
                 session.vm_now_us = t_us  # what the VM now takes the time to be

@@ -64,11 +64,13 @@ class VirtualBoard:
         self._proc = None
         self._inner = None
         self._outer = None
-        self._outer_slave = None
         self._raw = False
         self._stop = threading.Event()
         self._plugged = True
         self._lock = threading.RLock()
+        # Waits for a slow host with the lock released (unplug, replug and
+        # stop must never queue behind output nobody reads).
+        self._host_reads = threading.Condition(self._lock)
         self._pending_in = bytearray()
         self._interrupt_at = None  # when the host last sent a ^C (see _check_interrupt)
         self._interrupt_cpu = 0.0
@@ -80,6 +82,7 @@ class VirtualBoard:
         self.cpu = None if cpu is None else affinity.choose(None if cpu == "auto" else cpu)
         self.server = LinkServer(self.hardware, str(self.run_dir / "sim.sock"), cpu=self.cpu)
         self.hardware.watchdog.cpu_clock = self.vm_cpu_s
+        self.hardware.clock.host_away = self.host_away
 
     # --- lifecycle --------------------------------------------------------
     def start(self):
@@ -95,13 +98,12 @@ class VirtualBoard:
             self._thread.join(timeout=5)
         self._kill_vm()
         self.server.close()
-        for fd in (self._outer, self._outer_slave):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._outer = self._outer_slave = None
+        if self._outer is not None:
+            try:
+                os.close(self._outer)
+            except OSError:
+                pass
+        self._outer = None
         try:
             os.unlink(self.port)
         except OSError:
@@ -121,27 +123,46 @@ class VirtualBoard:
 
     # --- the USB side -----------------------------------------------------
     def _open_outer(self):
+        """A new USB device. The board keeps only the master side: whether a
+        host has the port open is then the master's hang-up flag (host_away),
+        and the slave's raw settings stay for the next host that opens it."""
         master, slave = pty.openpty()
         _set_raw(slave)
-        os.set_blocking(master, False)
-        self._outer, self._outer_slave = master, slave
         tmp = self.port + ".new"
         try:
             os.unlink(tmp)
         except OSError:
             pass
         os.symlink(os.ttyname(slave), tmp)
+        os.close(slave)
+        os.set_blocking(master, False)
+        self._outer = master
         os.replace(tmp, self.port)
+
+    def host_away(self):
+        """True while no host listens: the cable is out, or no program has
+        the port open. A board then drops what it writes (as MicroPython's
+        USB CDC does with no host), and its time is paced by the wall clock
+        (SimClock.pace_until_us), as a real board's would be."""
+        fd = self._outer
+        if not self._plugged or fd is None:
+            return True
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        try:
+            events = poller.poll(0)
+        except (OSError, ValueError):
+            return True
+        return not events or bool(events[0][1] & (select.POLLHUP | select.POLLNVAL | select.POLLERR))
 
     def unplug(self):
         """The cable is pulled: the port's device goes away (readers get an
         error), and what the board writes meanwhile is lost."""
         self._plugged = False  # first: lets a blocked write give up
         with self._lock:
-            for fd in (self._outer, self._outer_slave):
-                if fd is not None:
-                    os.close(fd)
-            self._outer = self._outer_slave = None
+            if self._outer is not None:
+                os.close(self._outer)
+            self._outer = None
             try:
                 os.unlink(self.port)
             except OSError:
@@ -253,20 +274,21 @@ class VirtualBoard:
         self._follow_link_schedule()
         if self.link_faults is not None and not self._raw:
             data = self.link_faults.apply(data)
-        if not data or not self._plugged or self._outer is None:
-            return  # nobody on the other end: the bytes are lost, as on USB
         view = memoryview(data)
-        while view and self._plugged and not self._stop.is_set():
+        while view and not self._stop.is_set():
+            if self.host_away():
+                return  # nobody on the other end: the bytes are lost, as on USB
             try:
                 n = os.write(self._outer, view)
                 view = view[n:]
             except BlockingIOError:
-                # The host is not reading: hold the VM back rather than drop.
-                select.select([], [self._outer], [], 0.05)
-                # Keep the host's keystrokes flowing meanwhile: a ^C from
-                # mpremote must reach a VM that is blocked on its output.
+                # The host has the port open but is not reading: hold the VM
+                # back rather than drop, with the lock released meanwhile.
+                self._host_reads.wait(0.005)
+                # Keep the host's keystrokes flowing: a ^C from mpremote
+                # must reach a VM that is blocked on its output.
                 self._forward_host_input()
-            except OSError:
+            except (OSError, TypeError):
                 return
 
     def _forward_host_input(self):
@@ -278,7 +300,7 @@ class VirtualBoard:
         ^C, and the firmware's command reader raises KeyboardInterrupt on it
         (a safe point). Only a VM that reads nothing (a hung loop) gets a
         SIGINT, from the pump (_check_interrupt)."""
-        if self._outer is not None:
+        if self._outer is not None and not self.host_away():
             try:
                 data = os.read(self._outer, 4096)
             except (BlockingIOError, OSError):
@@ -343,7 +365,9 @@ class VirtualBoard:
         while not self._stop.is_set():
             self._follow_link_schedule()
             with self._lock:
-                fds = [fd for fd in (self._inner, self._outer) if fd is not None]
+                # A port nobody has open reads as hung up: not worth a wake.
+                outer = None if self.host_away() else self._outer
+                fds = [fd for fd in (self._inner, outer) if fd is not None]
             try:
                 ready, _, _ = select.select(fds, [], [], 0.05)
             except (OSError, ValueError):
