@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM
 echo "ci_repeat: $runs run(s) of .ci/run on fresh clones of ${sha:0:12}$([ $hog = 1 ] && echo ", with $cores busy process(es)"); logs in $work"
 printf '%-4s %-5s %8s  %s\n' run result wall_s summary
 passed=0
-declare -A failed_in
+declare -A failed_in=()
 for i in $(seq 1 "$runs"); do
     dir="$work/run$i"
     git clone -q "$repo" "$dir/p" && git -C "$dir/p" checkout -q "$sha" || { echo "ci_repeat: clone failed" >&2; exit 1; }
