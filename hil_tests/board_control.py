@@ -17,7 +17,7 @@ def reboot(dut, host_timeout_s=90.0, while_down=None):
     samples again (a virtual board's VM is down then)."""
     t_before = float(dut.command("status")["t"])
     try:
-        dut.command("reset")
+        dut.command("reset", timeout=20.0)
         acked = True
     except LinkError:
         acked = False  # the reply can be lost as the board goes down

@@ -33,13 +33,13 @@ def test_streams_1000_samples_without_loss(dut):
 def test_command_round_trip(dut):
     dut.samples(3)  # in step with a streaming board first
     link = dut.open().link
-    pong = link.command("ping", timeout=10)
+    pong = link.command("ping", timeout=60)
     assert pong.kind == "R" and pong.fields["pong"] == "1"
-    status = link.command("status")
+    status = link.command("status", timeout=60)
     assert status.kind == "R" and status.fields["state"] == "running"
     assert int(status.fields["samples"]) > 0
-    err = link.command("no_such_command")
+    err = link.command("no_such_command", timeout=60)
     assert err.kind == "X" and err.fields["err"] == "unknown_command"
     dut.samples(3)  # the loop kept running through the bad command
-    again = link.command("status")
+    again = link.command("status", timeout=60)
     assert int(again.fields["samples"]) > int(status.fields["samples"])

@@ -55,7 +55,7 @@ class DUT:
         return self.open().link.stats
 
     # -- commands ----------------------------------------------------------
-    def command(self, text, timeout=10.0):
+    def command(self, text, timeout=60.0):
         """Reply frame's fields; an error frame raises LinkError."""
         reply = self.open().link.command(text, timeout=timeout)
         if reply.kind != "R":

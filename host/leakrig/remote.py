@@ -1,7 +1,20 @@
 """One command to a board and its answer, for the thin commands (config,
 calibrate, monitor keys): an error frame becomes one clear line."""
+import os
+
 from .errors import LinkError, UserError
 from .link import BoardLink
+
+
+def answer_timeout(seconds):
+    """How long to wait for a board's answer: `seconds`, or
+    $LEAKRIG_ANSWER_TIMEOUT where a link or a host is slow (a rig served
+    over the network, a busy test machine)."""
+    env = os.environ.get("LEAKRIG_ANSWER_TIMEOUT")
+    try:
+        return float(env) if env else seconds
+    except ValueError:
+        raise UserError("LEAKRIG_ANSWER_TIMEOUT=%r is not a number of seconds" % env)
 
 
 class BoardRefused(UserError):
@@ -18,7 +31,7 @@ def check(reply, text):
     return {k: v for k, v in reply.fields.items() if k not in ("cmd", "id")}
 
 
-def ask(port, text, timeout=5.0):
+def ask(port, text, timeout=None):
     """Open the port, send one command, return the reply's fields."""
     with BoardLink(port) as link:
-        return check(link.command(text, timeout=timeout), text)
+        return check(link.command(text, timeout=timeout or answer_timeout(5.0)), text)

@@ -9,7 +9,7 @@ from leakrig.deploy import deploy
 from leakrig.link import BoardLink
 
 
-def _answers(port, timeout=10.0):
+def _answers(port, timeout=60.0):
     """True once the firmware answers a ping."""
     with BoardLink(port) as link:
         deadline = time.monotonic() + timeout

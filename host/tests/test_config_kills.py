@@ -31,6 +31,13 @@ def test_config_survives_random_kills(tmp_path, record_property):
     rng = random.Random(1)
     env = dict(os.environ, MICROPYPATH=str(fwpath.firmware_dir()) + ":.frozen")
     cwd = os.getcwd()
+    # A config on the board before the first kill: the first save can be
+    # killed before it writes anything, and then this one must load.
+    os.chdir(tmp_path)
+    try:
+        config.save(dict(config.defaults(), ring_frames=16, rig_name="rig0"))
+    finally:
+        os.chdir(cwd)
     last = 0
     outcomes = {"file": 0, "backup": 0}
     for i in range(KILLS):

@@ -116,4 +116,4 @@ def test_keys_stop_start_and_quit_on_a_terminal(board):
             proc.kill()
             proc.wait()
         os.close(master)
-    assert ask(board.port, "status")["state"] == "running"
+    assert ask(board.port, "status", timeout=60)["state"] == "running"

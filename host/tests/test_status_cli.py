@@ -61,10 +61,10 @@ def test_status_at_repl_says_so_and_reset_brings_the_firmware_back(board, tmp_pa
     # and the monitor says so on its screen
     r = subprocess.run([sys.executable, "-m", "leakrig.cli", "monitor", "--port", board.port, "--once",
                         "--wait", "0.5"], capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, COLUMNS="200"))
+                       env=dict(os.environ, COLUMNS="200", LEAKRIG_ANSWER_TIMEOUT="3"))
     assert "the board is at its REPL, not running the firmware" in r.stdout, r.stdout
     mpremote(board.port, "reset")
-    r = leakrig("status", "--port", board.port, "--timeout", "10")
+    r = leakrig("status", "--port", board.port, "--timeout", "60")
     assert r.returncode == 0, r.stderr
 
 

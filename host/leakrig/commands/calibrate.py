@@ -16,7 +16,8 @@ def add_parser(sub):
     p.add_argument("--reference-pa", type=float, default=0.0,
                    help="zero: the true pressure now, Pa (default 0)")
     p.add_argument("--ml-per-kpa", type=float, help="compliance: mL of coolant per kPa of loop pressure")
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for the answer (default 5, or $LEAKRIG_ANSWER_TIMEOUT)")
     return p
 
 

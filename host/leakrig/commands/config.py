@@ -22,7 +22,8 @@ def add_parser(sub):
     put.add_argument("value", metavar="VALUE")
     for q in (get, put):
         add_port(q)
-        q.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the answer")
+        q.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for the answer (default 5, or $LEAKRIG_ANSWER_TIMEOUT)")
     return p
 
 

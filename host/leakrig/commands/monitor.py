@@ -51,9 +51,9 @@ class _Keys:
 
 
 def _status(link, state):
-    from ..remote import check
+    from ..remote import answer_timeout, check
     try:
-        state.on_status(check(link.command("status", timeout=3.0), "status"))
+        state.on_status(check(link.command("status", timeout=answer_timeout(3.0)), "status"))
     except LinkError:
         from ..link import repl_state
 
@@ -115,9 +115,9 @@ def run(args):
 
 
 def _command(link, state, text):
-    from ..remote import check
+    from ..remote import answer_timeout, check
     try:
-        check(link.command(text, timeout=3.0), text)
+        check(link.command(text, timeout=answer_timeout(3.0)), text)
         state.sampling = text == "start"
         state.message = "sent %s" % text
     except LinkError as exc:

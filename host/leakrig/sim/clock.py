@@ -52,11 +52,14 @@ class SimClock:
         minutes. Call it without holding locks that the host side needs."""
         if not self.lockstep:
             return
+        # Never longer than the sleep itself, whatever the anchor says.
+        latest = time.monotonic() + max(0, t_us - self._now_us) / 1e6
         while self.host_away():
             anchor = self._pace_anchor
             if anchor is None:
                 anchor = self._pace_anchor = (time.monotonic(), self._now_us)
-            wait_s = anchor[0] + (t_us - anchor[1]) / 1e6 - time.monotonic()
+            now = time.monotonic()
+            wait_s = min(anchor[0] + (t_us - anchor[1]) / 1e6, latest) - now
             if wait_s <= 0:
                 return
             time.sleep(min(wait_s, poll_s))
