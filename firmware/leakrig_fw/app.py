@@ -3,6 +3,7 @@
 import gc
 import sys
 import time
+from array import array
 
 try:
     import select
@@ -14,9 +15,9 @@ from . import config as config_mod
 from . import frame
 
 try:
-    from .detector import DEFAULTS as DETECTOR_DEFAULTS, DecayTest, Detector, check_params
+    from .detector import DEFAULTS as DETECTOR_DEFAULTS, Detector, check_params
 except ImportError:  # a build without the detector streams raw samples only
-    DecayTest = Detector = check_params = None
+    Detector = check_params = None
     DETECTOR_DEFAULTS = {}
 
 # decay start KEY=VALUE...: the keys and the DecayTest parameters they set
@@ -25,42 +26,101 @@ _DECAY_KEYS = {"reject": "reject_pa_s", "fill": "fill_s", "stabilise": "stabilis
                "pa_per_k": "pa_per_k", "min_fill": "min_fill_pa"}
 
 _MAX_LINE = 160  # bytes: longer command lines are dropped with an error frame
-# Garbage is collected at one known point of the cycle, every this many
-# cycles: a collection costs about the same however much garbage there is
-# (it marks the whole live heap), and a few cycles' garbage is a few KB.
-_GC_EVERY = 8
+# Garbage is collected at one known point of the cycle, every few cycles: a
+# collection costs about the same however much garbage there is (it marks
+# the whole live heap), and a cycle leaves about 1 KB of garbage. The few
+# cycles' garbage is kept under 1/32 of the heap, at most 8 cycles, so a
+# small heap collects more often and keeps its headroom (see _gc_every).
+_GC_MAX_EVERY = 8
+_GC_BYTES_PER_CYCLE = 1024
+
+
+def _gc_every():
+    heap = gc.mem_free() + gc.mem_alloc()
+    n = heap // 32 // _GC_BYTES_PER_CYCLE
+    return 1 if n < 1 else (_GC_MAX_EVERY if n > _GC_MAX_EVERY else n)
 
 Q_MISSING = 8  # quality bit: the sensor gave no value this cycle
 
 
 class Telemetry:
-    """Numbers frames, writes them out and keeps the last ones for resend."""
+    """Numbers frames, writes them out and keeps the last ones for resend.
 
-    def __init__(self, out, ring_frames):
+    The kept frames sit back to back in one buffer allocated at start-up
+    (ring_bytes), found through an index of ring_frames slots (slot = seq
+    modulo ring_frames): the ring's memory is fixed from boot, with no
+    object per frame to fragment the heap. A new frame overwrites the oldest
+    ones; a frame never wraps around the buffer's end (the tail it would
+    not fit in is left unused until the next lap)."""
+
+    def __init__(self, out, ring_frames, ring_bytes):
         self.out = out
         self.seq = 0
-        self.ring = [None] * ring_frames
-        self.ring_seq = [-1] * ring_frames
+        self.buf = bytearray(ring_bytes)
+        self._view = memoryview(self.buf)
+        self.slot_seq = array("i", bytes(4 * ring_frames))  # seq held in each slot, -1: none
+        for k in range(ring_frames):
+            self.slot_seq[k] = -1
+        self.slot_off = array("i", bytes(4 * ring_frames))
+        self.slot_len = array("H", bytes(2 * ring_frames))
+        self.oldest = 0  # seq of the oldest frame held
+        self.held = 0    # frames held
+        self.wp = 0      # where the next frame goes in buf
 
     def send(self, kind, fields):
         seq = self.seq
         data = frame.encode(seq, kind, fields)
-        slot = seq % len(self.ring)
-        self.ring[slot] = data
-        self.ring_seq[slot] = seq
+        self.keep(seq, data)
         self.seq = (seq + 1) % frame.SEQ_MODULO
         self.out.write(data)
         return seq
 
+    def _drop_oldest(self):
+        self.slot_seq[self.oldest % len(self.slot_seq)] = -1
+        self.oldest = (self.oldest + 1) % frame.SEQ_MODULO
+        self.held -= 1
+
+    def keep(self, seq, data):
+        n = len(data)
+        size = len(self.buf)
+        slots = len(self.slot_seq)
+        if n > size:
+            return
+        if self.held == slots:
+            self._drop_oldest()  # its index slot is the one seq takes
+        start = self.wp
+        if start + n > size:
+            # Wrap: the frames in the unused tail are the oldest; they go first.
+            while self.held and self.slot_off[self.oldest % slots] >= start:
+                self._drop_oldest()
+            start = 0
+        end = start + n
+        while self.held:
+            k = self.oldest % slots
+            off = self.slot_off[k]
+            if off >= end or off + self.slot_len[k] <= start:
+                break
+            self._drop_oldest()
+        self._view[start:end] = data
+        k = seq % slots
+        self.slot_seq[k] = seq
+        self.slot_off[k] = start
+        self.slot_len[k] = n
+        if not self.held:
+            self.oldest = seq
+        self.held += 1
+        self.wp = end
+
     def resend(self, first, count):
         """Write again the held frames first..first+count-1; return how many."""
         sent = 0
-        n = len(self.ring)
-        for i in range(min(count, n)):
+        slots = len(self.slot_seq)
+        for i in range(min(count, slots)):
             seq = (first + i) % frame.SEQ_MODULO
-            slot = seq % n
-            if self.ring_seq[slot] == seq:
-                self.out.write(self.ring[slot])
+            k = seq % slots
+            if self.slot_seq[k] == seq:
+                off = self.slot_off[k]
+                self.out.write(self._view[off:off + self.slot_len[k]])
                 sent += 1
         return sent
 
@@ -118,20 +178,22 @@ class App:
     def __init__(self, board, cfg=None, out=None, inp=None):
         self.board = board
         if cfg is None:
-            cfg, source = config_mod.load()
+            cfg, source = config_mod.load(getattr(board, "definition", {}).get("config"))
         else:
             source = "given"
         self.cfg = cfg
         self.config_source = source
         out = out or getattr(sys.stdout, "buffer", sys.stdout)
         inp = inp or getattr(sys.stdin, "buffer", sys.stdin)
-        self.tx = Telemetry(out, cfg["ring_frames"])
+        self.tx = Telemetry(out, cfg["ring_frames"], cfg["ring_bytes"])
         self.commands = Commands(inp)
         self.running = bool(cfg["autostart"])
         self.samples = 0
         self.overruns = 0
         self.t_ms = 0
         self.last_event = ""
+        self.mem_low = -1  # least free heap after a cycle's collection, bytes
+        self.crashes_in_a_row = 0  # boots before this one that ended in a crash (main.py)
         self.detector = None
         self.decay = None        # a pressure-decay test run (decay start)
         if Detector is not None:
@@ -171,7 +233,7 @@ class App:
     def hello(self):
         self.tx.send(frame.KIND_HELLO, [
             ("fw", VERSION), ("board", self.board.name), ("rate", self.cfg["rate_hz"]),
-            ("config", self.config_source), ("ring", len(self.tx.ring))])
+            ("config", self.config_source), ("ring", len(self.tx.slot_seq))])
 
     # --- sampling ---------------------------------------------------------
     def sample(self):
@@ -301,7 +363,9 @@ class App:
                   ("seq", self.tx.seq), ("overruns", self.overruns),
                   ("rate", self.cfg["rate_hz"]), ("board", self.board.name),
                   ("fw", VERSION), ("last_event", self.last_event),
-                  ("mem_free", gc.mem_free() if hasattr(gc, "mem_free") else -1)]
+                  ("crashes", self.crashes_in_a_row),
+                  ("mem_free", gc.mem_free()), ("mem_low", self.mem_low),
+                  ("mem_total", gc.mem_free() + gc.mem_alloc())]
         det = self.detector
         if det is not None:
             fields += [("det", det.state), ("r", "%.4f" % det.rate_pa_s),
@@ -396,7 +460,7 @@ class App:
         follow the phase events); decay stop; decay status."""
         if not args or args[0] not in ("start", "stop", "status"):
             raise ValueError("decay start|stop|status")
-        if DecayTest is None:
+        if Detector is None:
             raise ValueError("no detector in this build")
         if args[0] == "start":
             params = {}
@@ -410,6 +474,7 @@ class App:
             gc.collect()
             if self.detector is not None:
                 params["guard"] = self.detector  # its fault checks, without a second detector's memory
+            from .decay import DecayTest  # loaded on first use: heap only for who tests
             test = DecayTest(**params)
             test.start()
             self.decay = test
@@ -439,7 +504,7 @@ class App:
     def run(self, cycles=-1):
         """Loop for ever (or for `cycles` cycles): each cycle reads the board
         clock, samples, serves commands, feeds the watchdog only after a full
-        cycle, collects garbage at this one known point (every _GC_EVERY
+        cycle, collects garbage at this one known point (every few
         cycles), then sleeps until the next sample is due."""
         self.hello()
         if self.config_source == "invalid":
@@ -448,6 +513,7 @@ class App:
             self.event(name, fields)
         settle_at, on_settled = self.on_settled or (0, None)
         cycle = 0
+        gc_every = _gc_every()
         next_us = time.ticks_us()
         last_ms = time.ticks_ms()
         while cycles != 0:
@@ -456,8 +522,13 @@ class App:
             last_ms = now_ms
             self.step()
             self.board.feed_watchdog()
-            if cycle % _GC_EVERY == 0:
+            if cycle % gc_every == 0:
                 gc.collect()
+                # What a collection leaves is what the firmware holds: the
+                # least of it is the high-water mark of its live data.
+                free = gc.mem_free()
+                if free < self.mem_low or self.mem_low < 0:
+                    self.mem_low = free
             next_us = time.ticks_add(next_us, self._period_us)
             wait = time.ticks_diff(next_us, time.ticks_us())
             if wait > 0:

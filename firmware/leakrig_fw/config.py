@@ -13,7 +13,8 @@ TEMP = "config.tmp"
 SCHEMA = {
     "rate_hz": (10.0, float, 0.01, 1000.0),
     "autostart": (1, int, 0, 1),
-    "ring_frames": (256, int, 16, 4096),
+    "ring_frames": (256, int, 16, 4096),     # frames the resend ring can index
+    "ring_bytes": (40960, int, 2048, 1048576),  # bytes it holds them in (a sample frame is ~160)
     "min_pressure_pa": (150000.0, float, 0.0, 10000000.0),
     "compliance_ml_per_kpa": (0.0, float, 0.0, 1000000.0),
     "zero_offset_pa": (0.0, float, -1000000.0, 1000000.0),
@@ -27,8 +28,16 @@ class ConfigError(ValueError):
     pass
 
 
-def defaults():
-    return {k: v[0] for k, v in SCHEMA.items()}
+def defaults(board=None):
+    """The defaults, with the board definition's own ("config" in its
+    board.json: a board with less memory holds a shorter ring, say)."""
+    cfg = {k: v[0] for k, v in SCHEMA.items()}
+    for key in board or ():
+        if key == "detector":
+            cfg[key] = dict(board[key])
+        else:
+            cfg[key] = coerce(key, board[key])
+    return cfg
 
 
 def coerce(name, value):
@@ -54,40 +63,43 @@ def coerce(name, value):
     return value
 
 
-def validate(data):
+def validate(data, board=None):
     """Full config from a dict read from a file; unknown keys are an error so
     that a typo is not silently ignored."""
     if not isinstance(data, dict):
         raise ConfigError("config is not an object")
-    cfg = defaults()
+    cfg = defaults(board)
     for key in data:
         if key == "detector":
             if not isinstance(data[key], dict):
                 raise ConfigError("detector is not an object")
-            cfg[key] = data[key]
+            params = dict(cfg.get("detector") or {})
+            params.update(data[key])
+            cfg[key] = params
             continue
         cfg[key] = coerce(key, data[key])
     return cfg
 
 
-def _read(path):
+def _read(path, board):
     with open(path) as f:
-        return validate(json.load(f))
+        return validate(json.load(f), board)
 
 
-def load():
+def load(board=None):
     """(config, source) where source is 'file', 'backup', 'defaults' (no file)
-    or 'invalid' (a file existed but neither it nor the backup was valid)."""
+    or 'invalid' (a file existed but neither it nor the backup was valid).
+    board: the board definition's defaults (see defaults)."""
     had_file = False
     for path, source in ((FILE, "file"), (BACKUP, "backup")):
         try:
-            return _read(path), source
+            return _read(path, board), source
         except OSError:
             continue
         except (ValueError, ConfigError):
             had_file = True
             continue
-    return defaults(), ("invalid" if had_file else "defaults")
+    return defaults(board), ("invalid" if had_file else "defaults")
 
 
 def save(cfg):

@@ -15,9 +15,8 @@ _NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
 _NS = const(4)          # windowed signals: moving averages of pressure, T, dT/dt, T^2
 _DELAY_RING = const(512)  # raw pressure and temperature for the moving average, samples
 _RAW_RING = const(512)    # raw pressure for the gross trip: its windows fit in this
-_N_WIN = const(8)       # ramp-test windows: 16, 32, ... 2048 samples
+_N_WIN = const(8)       # most ramp-test windows: 16, 32, ... 2048 samples
 _N_MIN = const(16)
-_RING = const(2048)
 _RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
 _SOLVE_EVERY = const(10)
 _WARMUP = const(64)
@@ -55,6 +54,7 @@ DEFAULTS = {
     "stuck_samples": 30,         # identical pressure readings in a row that mean a stuck sensor
     "fault_clear_samples": 10,   # good samples before a fault is cleared
     "gap_factor": 5.0,           # a time step this many nominal steps long restarts the windows
+    "windows": 8,                # ramp-test windows, 16 ... 16 * 2**(windows-1) samples (6..8)
 }
 
 
@@ -137,11 +137,17 @@ def check_params(params):
     for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa"):
         if cfg[key] < 0:
             raise ValueError("must not be negative: " + key)
+    # The raw-pressure ring (_RAW_RING) is indexed by the window ring's
+    # position, so the window ring must be at least as long: 6 windows.
+    if cfg["windows"] != int(cfg["windows"]) or not 6 <= cfg["windows"] <= _N_WIN:
+        raise ValueError("windows must be a whole number from 6 to %d" % _N_WIN)
     return cfg
 
 
 class Detector:
-    """Continuous leak monitoring, one call per sample.
+    """Continuous leak monitoring, one call per sample. Its memory is fixed
+    at construction: about 16 * 2**windows bytes of rings, 32 KB with the
+    default 8 windows (docs/boards.md).
 
         det = Detector(min_pressure_pa=150000, compliance_ml_per_kpa=3.3)
         for t, p, T in samples:
@@ -159,38 +165,42 @@ class Detector:
         self._stuck_n = int(cfg["stuck_samples"])
         self._fault_clear_n = int(cfg["fault_clear_samples"])
         self._gross_hold = int(cfg["gross_hold_window"])
+        # Window bank: windows of 16, 32, ... samples, as many as the board's
+        # memory allows (the ring holds the longest one).
+        self._nw = int(cfg["windows"])
+        self._ring_n = _N_MIN << (self._nw - 1)
         # window geometry
-        self._win = array("i", [_N_MIN << i for i in range(_N_WIN)])
+        self._win = array("i", [_N_MIN << i for i in range(self._nw)])
         self._inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self._win])
         self._g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self._win])
         # upcrossing hazard per sample and unit c*phi(c), summed over windows
         self._hz = sum(3.0 / n for n in self._win)
         # rings of pressure, smoothed temperature and its rate, relative to
         # their references; float32 on every platform so host and board agree
-        self._rp = array("f", bytes(4 * _RING))
-        self._rt = array("f", bytes(4 * _RING))
-        self._rd = array("f", bytes(4 * _RING))
-        self._rq = array("f", bytes(4 * _RING))
+        self._rp = array("f", bytes(4 * self._ring_n))
+        self._rt = array("f", bytes(4 * self._ring_n))
+        self._rd = array("f", bytes(4 * self._ring_n))
+        self._rq = array("f", bytes(4 * self._ring_n))
         # raw pressure, for the gross trip on the short windows
         self._rr = array("f", bytes(4 * _RAW_RING))
-        self._ar = array("d", [0.0] * _N_WIN)
-        self._br = array("d", [0.0] * _N_WIN)
+        self._ar = array("d", [0.0] * self._nw)
+        self._br = array("d", [0.0] * self._nw)
         # the last readings of pressure and temperature, for the moving
         # average that both pass through (see _step)
         self._pd = array("f", bytes(4 * _DELAY_RING))
         self._trg = array("f", bytes(4 * _DELAY_RING))
         # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
-        self._a = array("d", [0.0] * (_NS * _N_WIN))
-        self._b = array("d", [0.0] * (_NS * _N_WIN))
-        self._z = array("d", [0.0] * _N_WIN)      # leak z per window (falling > 0)
-        self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
-        self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
-        self._peak = array("d", [0.0] * _N_WIN)
-        self._bpk = array("d", [0.0] * _N_WIN)       # largest |z| of this calm block after learning
-        self._bpk_prev = array("d", [0.0] * _N_WIN)  # and of the block before
-        self._sm = array("d", [0.0] * _N_WIN)    # running mean of the slope, Pa/s
-        self._sv = array("d", [0.0] * _N_WIN)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
-        self._infl = array("d", [1.0] * _N_WIN)   # learned excursion factor per window
+        self._a = array("d", [0.0] * (_NS * self._nw))
+        self._b = array("d", [0.0] * (_NS * self._nw))
+        self._z = array("d", [0.0] * self._nw)      # leak z per window (falling > 0)
+        self._slope = array("d", [0.0] * self._nw)  # compensated slope, Pa/s
+        self._sig = array("d", [0.0] * self._nw)    # its standard uncertainty, Pa/s
+        self._peak = array("d", [0.0] * self._nw)
+        self._bpk = array("d", [0.0] * self._nw)       # largest |z| of this calm block after learning
+        self._bpk_prev = array("d", [0.0] * self._nw)  # and of the block before
+        self._sm = array("d", [0.0] * self._nw)    # running mean of the slope, Pa/s
+        self._sv = array("d", [0.0] * self._nw)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
+        self._infl = array("d", [1.0] * self._nw)   # learned excursion factor per window
         # thermal model: R (information), zv, inverse, coefficients
         self._R = array("d", [0.0] * (_NF * _NF))
         self._zv = array("d", [0.0] * _NF)
@@ -218,7 +228,7 @@ class Detector:
         self._solve()
         self.samples = 0
         self._learn_t = 0.0
-        for w in range(_N_WIN):
+        for w in range(self._nw):
             self._peak[w] = 0.0
             self._infl[w] = 1.0
             self._bpk[w] = 0.0
@@ -486,7 +496,7 @@ class Detector:
         # longer bends the fit, the time term takes up its slope, and the
         # loop's thermal response, which changes as it drains, is followed
         st = self.state
-        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= _RING):
+        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= self._ring_n):
             self._learn(x, y, step)
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
@@ -573,13 +583,13 @@ class Detector:
         self._tq = 0.0
         self._tp = 0.0
         self._hinge_n = 0
-        for i in range(_N_WIN):
+        for i in range(self._nw):
             self._ar[i] = 0.0
             self._br[i] = 0.0
-        for i in range(_NS * _N_WIN):
+        for i in range(_NS * self._nw):
             self._a[i] = 0.0
             self._b[i] = 0.0
-        for i in range(_N_WIN):
+        for i in range(self._nw):
             self._z[i] = 0.0
             self._sm[i] = 0.0
             self._sv[i] = 0.0
@@ -598,37 +608,39 @@ class Detector:
         A = self._a
         B = self._b
         win = self._win
-        # per window: the sums of the four signals (at w, w + _N_WIN, ...),
+        nw = self._nw
+        ring_n = self._ring_n
+        # per window: the sums of the four signals (at w, w + nw, ...),
         # each taking in the new value and letting out the one n samples old
-        for w in range(_N_WIN):
+        for w in range(nw):
             n = win[w]
             if cnt >= n:
-                j = (pos - n) % _RING
+                j = (pos - n) % ring_n
                 out = rp[j]
                 B[w] = B[w] - A[w] + n * out
                 A[w] = A[w] - out + yp
-                k = w + _N_WIN
+                k = w + nw
                 out = rt[j]
                 B[k] = B[k] - A[k] + n * out
                 A[k] = A[k] - out + yt
-                k += _N_WIN
+                k += nw
                 out = rd[j]
                 B[k] = B[k] - A[k] + n * out
                 A[k] = A[k] - out + yd
-                k += _N_WIN
+                k += nw
                 out = rq[j]
                 B[k] = B[k] - A[k] + n * out
                 A[k] = A[k] - out + yq
             else:
                 B[w] = B[w] - A[w]
                 A[w] = A[w] + yp
-                k = w + _N_WIN
+                k = w + nw
                 B[k] = B[k] - A[k]
                 A[k] = A[k] + yt
-                k += _N_WIN
+                k += nw
                 B[k] = B[k] - A[k]
                 A[k] = A[k] + yd
-                k += _N_WIN
+                k += nw
                 B[k] = B[k] - A[k]
                 A[k] = A[k] + yq
         rp[pos] = yp
@@ -649,10 +661,10 @@ class Detector:
                 B[w] = B[w] - A[w]
                 A[w] = A[w] + yr
         ring[pos % _RAW_RING] = yr
-        self._pos = (pos + 1) % _RING
+        self._pos = (pos + 1) % self._ring_n
         self._count = cnt + 1
-        if cnt > _RING and cnt % _RECOMPUTE == 0:
-            self._rebuild((cnt // _RECOMPUTE) % _N_WIN)
+        if cnt > self._ring_n and cnt % _RECOMPUTE == 0:
+            self._rebuild((cnt // _RECOMPUTE) % self._nw)
 
     def _rebuild(self, w):
         """Recompute one window's sums from the ring, so rounding cannot drift."""
@@ -662,11 +674,11 @@ class Detector:
             a = 0.0
             b = 0.0
             for age in range(n):
-                v = ring[(last - age) % _RING]
+                v = ring[(last - age) % self._ring_n]
                 a += v
                 b -= age * v
-            self._a[s * _N_WIN + w] = a
-            self._b[s * _N_WIN + w] = b
+            self._a[s * self._nw + w] = a
+            self._b[s * self._nw + w] = b
         if w < self._ngw:
             self._rebuild_raw(w)
 
@@ -709,7 +721,7 @@ class Detector:
         self._td_gain = 2.0 / (W * dt) ** 2
         # each window's slope of moving-averaged white noise: the slope's
         # weights c_i averaged over W; its standard deviation per unit noise
-        for w in range(_N_WIN):
+        for w in range(self._nw):
             n = self._win[w]
             c0 = 12.0 / (n * (n * n - 1.0))
             h = 0.5 * (n - 1)
@@ -779,7 +791,7 @@ class Detector:
         bpk = self._bpk
         infl = self._infl
         Z = self._z
-        for w in range(_N_WIN):
+        for w in range(self._nw):
             n = win[w]
             if cnt < n:
                 Z[w] = 0.0
@@ -787,11 +799,11 @@ class Detector:
             f = inv_sxx[w] / dt
             h = 0.5 * (n - 1)
             bp = (B[w] + h * A[w]) * f
-            k = w + _N_WIN
+            k = w + self._nw
             bt = (B[k] + h * A[k]) * f
-            k += _N_WIN
+            k += self._nw
             bd = (B[k] + h * A[k]) * f
-            k += _N_WIN
+            k += self._nw
             bq = (B[k] + h * A[k]) * f
             thermal = k1 * bt + k2 * bd + k4 * bq
             slope = bp - thermal
@@ -852,7 +864,7 @@ class Detector:
             # apply it before the first leak decision
             zmax = 0.0
             wmax = -1
-            for w in range(_N_WIN):
+            for w in range(self._nw):
                 if cnt < self._win[w]:
                     continue
                 self._sig[w] *= self._infl[w]
@@ -930,7 +942,7 @@ class Detector:
         # totals over the window: sum c (i = 0 oldest .. n-1 newest)
         tot = 0.0
         for age in range(n):
-            k = (last - age) % _RING
+            k = (last - age) % self._ring_n
             tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
         s0 = 0.0   # sum of c over i > j
         s1 = 0.0   # sum of i*c over i > j
@@ -940,7 +952,7 @@ class Detector:
         best_shh = 0.0
         for age in range(n - 1):
             i = n - 1 - age
-            k = (last - age) % _RING
+            k = (last - age) % self._ring_n
             c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
             s0 += c
             s1 += i * c
@@ -969,7 +981,7 @@ class Detector:
         cannot raise its own band."""
         if self.state != "ok":
             self._calm_t = 0.0
-            for w in range(_N_WIN):
+            for w in range(self._nw):
                 self._bpk[w] = 0.0
                 self._bpk_prev[w] = 0.0
             return
@@ -981,14 +993,14 @@ class Detector:
         if self._bpk_prev[0] > 0.0:
             hz = self._hz
             expect = threshold_z(2.0 * L / dt, hz)
-            for w in range(_N_WIN):
+            for w in range(self._nw):
                 pk = self._bpk[w] if self._bpk[w] > self._bpk_prev[w] else self._bpk_prev[w]
                 f = self.cfg["learn_margin"] * pk / expect
                 if f < 1.0:
                     f = 1.0
                 if f < self._infl[w]:
                     self._infl[w] = f
-        for w in range(_N_WIN):
+        for w in range(self._nw):
             self._bpk_prev[w] = self._bpk[w]
             self._bpk[w] = 0.0
 
@@ -997,7 +1009,7 @@ class Detector:
         beyond white noise (thermal model error) widen each window's band."""
         hz = self._hz
         expect = threshold_z(0.75 * self.cfg["learn_s"] / dt, hz)
-        for w in range(_N_WIN):
+        for w in range(self._nw):
             f = self.cfg["learn_margin"] * self._peak[w] / expect
             self._infl[w] = f if f > 1.0 else 1.0
         if self.state == "learning":
@@ -1009,8 +1021,8 @@ class Detector:
         best = -1
         if self.state in ("suspected", "leak", "gross"):
             since = cnt - self._onset
-            limit = self._gross_hold if self.state == "gross" else _RING
-            for w in range(_N_WIN):
+            limit = self._gross_hold if self.state == "gross" else self._ring_n
+            for w in range(self._nw):
                 n = self._win[w]
                 if n <= cnt and n <= since and n <= limit:
                     best = w
@@ -1018,7 +1030,7 @@ class Detector:
                 # a leak younger than the shortest window: rate from the knee
                 # fit over the alarm window, the knee kept where it was found
                 n = self._hinge_n + since
-                m, slope, info = self._hinge(n if n < _RING else _RING, since)
+                m, slope, info = self._hinge(n if n < self._ring_n else self._ring_n, since)
                 if info > 0.0:
                     self.rate_pa_s = slope / self._dt
                     self.rate_sigma_pa_s = self._infl[0] * math.sqrt(self._noise_var / info) / self._dt
@@ -1027,7 +1039,7 @@ class Detector:
             if best < 0:
                 best = wmax
         else:
-            for w in range(_N_WIN):
+            for w in range(self._nw):
                 if self._win[w] <= cnt:
                     best = w
         if best < 0 or self._sig[best] == 0.0:
@@ -1059,138 +1071,3 @@ class Detector:
             self.rate_ml_min = -self.rate_pa_s * 0.06 * c
         else:
             self.rate_ml_min = None
-
-
-PHASES = ("idle", "fill", "stabilise", "test", "vent", "done")
-
-
-class DecayTest:
-    """Pressure-decay test cycle of an industrial leak tester: fill,
-    stabilise, test, vent. The test phase fits pressure = a + b*t (less the
-    learned transient of a known-good part) and judges the decay rate against
-    the reject limit with its uncertainty:
-
-        dt_ = DecayTest(reject_pa_s=2.0)
-        dt_.start()
-        while dt_.phase != "done":
-            dt_.update(t, p, T)
-        print(dt_.verdict, dt_.rate_pa_s, dt_.rate_sigma_pa_s)
-    """
-
-    def __init__(self, reject_pa_s=2.0, fill_s=30.0, stabilise_s=60.0, test_s=120.0, vent_s=10.0,
-                 coverage=2.0, transient_pa_s=0.0, pa_per_k=0.0, min_fill_pa=0.0, guard=None,
-                 **detector_params):
-        if reject_pa_s <= 0 or test_s <= 0 or coverage <= 0:
-            raise ValueError("reject_pa_s, test_s and coverage must be positive")
-        self.reject_pa_s = float(reject_pa_s)
-        self.durations = (float(fill_s), float(stabilise_s), float(test_s), float(vent_s))
-        self.coverage = float(coverage)
-        self.transient_pa_s = float(transient_pa_s)
-        self.pa_per_k = float(pa_per_k)
-        self.min_fill_pa = float(min_fill_pa)
-        # Sensor-fault checks: a Detector of its own, or (guard) one that the
-        # caller already feeds every sample, whose fault state is read here.
-        self._own_guard = guard is None
-        self._guard = Detector(**detector_params) if guard is None else guard
-        self.phase = "idle"
-        self.verdict = None
-        self.reason = ""
-        self.rate_pa_s = 0.0
-        self.rate_sigma_pa_s = 0.0
-
-    def start(self):
-        self.phase = "fill"
-        self.verdict = None
-        self.reason = ""
-        self._t0 = None
-        self._faulted = False
-        self._n = 0
-        self._sums = [0.0] * 6  # n, sum x, sum y, sum xx, sum xy, sum yy (x: s, y: Pa)
-        self._ref = None
-
-    def learn_transient(self):
-        """After a run on a known-good part: take its decay as the transient
-        to subtract from later parts."""
-        if self.phase != "done" or self._faulted:
-            raise ValueError("learn_transient: needs a finished run without faults")
-        self.transient_pa_s += self.rate_pa_s
-
-    def update(self, t_s, pressure_pa, temperature_c, quality=0):
-        """Feed one sample; return the name of a phase entered, or
-        'sensor_fault', or None."""
-        if self.phase in ("idle", "done"):
-            return None
-        ev = self._guard.update(t_s, pressure_pa, temperature_c, quality) if self._own_guard else None
-        if ev == "sensor_fault" or self._guard._fault:
-            if not self._faulted:
-                self._faulted = True
-                return "sensor_fault"
-            return None
-        if self._t0 is None:
-            self._t0 = t_s
-        el = t_s - self._t0
-        ends = 0.0
-        for i in range(4):
-            ends += self.durations[i]
-            if el < ends:
-                new = PHASES[i + 1]
-                break
-        else:
-            new = "done"
-        if new == "test":
-            if self._ref is None:
-                self._ref = (t_s, pressure_pa, temperature_c)
-                if pressure_pa < self.min_fill_pa:
-                    self.reason = "did not hold the fill pressure"
-            x = t_s - self._ref[0]
-            y = pressure_pa - self._ref[1] - self.pa_per_k * (temperature_c - self._ref[2])
-            s = self._sums
-            s[0] += 1.0
-            s[1] += x
-            s[2] += y
-            s[3] += x * x
-            s[4] += x * y
-            s[5] += y * y
-        if new != self.phase:
-            old = self.phase
-            self.phase = new
-            if old == "test" or (new in ("vent", "done") and self.verdict is None):
-                self._judge()
-            return new
-        return None
-
-    def _judge(self):
-        s = self._sums
-        n = s[0]
-        if self._faulted:
-            self.verdict = "INCONCLUSIVE"
-            self.reason = "sensor fault"
-            return
-        if n < 3:
-            self.verdict = "INCONCLUSIVE"
-            self.reason = "too few samples"
-            return
-        sxx = s[3] - s[1] * s[1] / n
-        sxy = s[4] - s[1] * s[2] / n
-        syy = s[5] - s[2] * s[2] / n
-        b = sxy / sxx
-        res = syy - b * sxy
-        var = res / (n - 2) if res > 0 else 0.0
-        self.rate_pa_s = b - self.transient_pa_s
-        self.rate_sigma_pa_s = math.sqrt(var / sxx)
-        leak = -self.rate_pa_s
-        u = self.coverage * self.rate_sigma_pa_s
-        if self.reason:
-            self.verdict = "FAIL"
-        elif leak - u > self.reject_pa_s:
-            self.verdict = "FAIL"
-            self.reason = "decay above the reject limit"
-        elif (leak if leak > 0.0 else 0.0) + u < self.reject_pa_s:
-            # a leak only drains: a rising pressure is no evidence of a
-            # tighter part than a flat one, so PASS needs the uncertainty
-            # itself below the limit
-            self.verdict = "PASS"
-            self.reason = "decay below the reject limit"
-        else:
-            self.verdict = "INCONCLUSIVE"
-            self.reason = "uncertainty straddles the reject limit"

@@ -1,8 +1,9 @@
 # Start-up: safe mode, boot-loop guard, crash record, then the app's loop.
 # An exception escaping the loop is written to crash.txt and the board
-# resets; the next boot reports it as an event. Several boots in a row that
-# crash before the loop settles stop autostart, so a bad config or firmware
-# cannot keep a board resetting for ever.
+# resets; the next boot reports it as an event. Autostart stops after several
+# boots in a row that crash before the loop settles, or after several crashes
+# in a row however long each boot ran, so a bad config or firmware cannot
+# keep a board resetting for ever; the board stays at its command loop.
 import sys
 
 from . import board as board_mod
@@ -10,7 +11,9 @@ from .app import App
 
 CRASH_FILE = "crash.txt"
 BOOTS_FILE = "boots.txt"
+CRASHES_FILE = "crashes.txt"  # boots in a row that ended in a crash
 MAX_UNSETTLED_BOOTS = 5
+MAX_CRASHES_IN_A_ROW = 5
 SETTLED_CYCLES = 50  # a boot counts as good after this many loop cycles
 
 
@@ -67,7 +70,12 @@ def run():
     _write(BOOTS_FILE, str(unsettled))
     app = App(board)
     crash = last_crash()
-    boot_loop = unsettled > MAX_UNSETTLED_BOOTS
+    # A boot that ended without a crash (a reset, a power cycle) ends a run
+    # of crashes.
+    crashes = _read_int(CRASHES_FILE) + 1 if crash else 0
+    _write(CRASHES_FILE, str(crashes))
+    app.crashes_in_a_row = crashes
+    boot_loop = unsettled > MAX_UNSETTLED_BOOTS or crashes > MAX_CRASHES_IN_A_ROW
     if boot_loop:
         app.running = False
     app.on_settled = (SETTLED_CYCLES, lambda: _write(BOOTS_FILE, "0"))
@@ -75,7 +83,7 @@ def run():
     if crash:
         app.boot_events.append(("crash", [("msg", crash)]))
     if boot_loop:
-        app.boot_events.append(("boot_loop", [("boots", unsettled)]))
+        app.boot_events.append(("boot_loop", [("boots", unsettled), ("crashes", crashes)]))
     else:
         board.start_watchdog()
     try:

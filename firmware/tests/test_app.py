@@ -74,6 +74,52 @@ def test_resend_replays_held_frames_only():
     assert got[3][2]["sent"] == "3"
 
 
+def _ring_check(ring_frames, ring_bytes, sizes):
+    """Frames of the given sizes through a Telemetry ring; every frame the
+    ring says it holds comes back byte for byte, and the newest ones are
+    held as far as the buffer and the index allow."""
+    from leakrig_fw.app import Telemetry
+    sent = {}
+    tx = Telemetry(io.BytesIO(), ring_frames, ring_bytes)
+    for i in range(len(sizes)):
+        pad = "x" * sizes[i]
+        tx.send("S", [("pad", pad)])
+        sent[i] = frame.encode(i, "S", [("pad", pad)])
+    held = 0
+    for seq in range(len(sizes)):
+        out = io.BytesIO()
+        tx.out = out
+        if tx.resend(seq, 1):
+            assert out.getvalue() == sent[seq], seq
+            held += 1
+    assert held == tx.held
+    # the newest frames are held without a hole, back to the oldest held
+    assert tx.oldest == len(sizes) - held
+    room = 0
+    seq = len(sizes) - 1
+    while seq >= 0 and len(sent[seq]) + room <= ring_bytes // 2:
+        room += len(sent[seq])
+        seq -= 1
+    assert held >= min(ring_frames, len(sizes) - 1 - seq), (held, seq)
+    return held
+
+
+def test_ring_holds_frames_in_one_buffer():
+    from leakrig_fw.app import Telemetry
+    # the index is the limit
+    assert _ring_check(16, 8192, [20] * 100) == 16
+    # the buffer is the limit, frames of mixed sizes, many wraps
+    sizes = [(i * 37) % 150 for i in range(500)]
+    held = _ring_check(64, 2048, sizes)
+    assert 5 < held < 64
+    # a frame larger than the whole buffer is sent but not held
+    tx = Telemetry(io.BytesIO(), 16, 64)
+    tx.send("S", [("pad", "x" * 100)])
+    assert tx.held == 0 and tx.resend(0, 1) == 0
+    tx.send("S", [("a", 1)])
+    assert tx.held == 1 and tx.resend(1, 1) == 1
+
+
 def test_start_stop_status():
     app, out = _app()
     app.handle(b"start")

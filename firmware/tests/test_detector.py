@@ -5,7 +5,8 @@ import sys
 sys.path.insert(0, "firmware") if "firmware" not in sys.path else None
 import random
 
-from leakrig_fw.detector import Detector, DecayTest
+from leakrig_fw.decay import DecayTest
+from leakrig_fw.detector import Detector
 
 
 def _feed(det, n, rate=0.0, onset=1e9, seed=1, t0=0.0):

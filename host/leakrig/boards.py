@@ -2,7 +2,7 @@
 import json
 
 from .errors import UserError
-from .fwpath import boards_dir
+from .fwpath import boards_dir  # also puts the firmware's shared modules on the path
 
 
 def names():
@@ -139,4 +139,21 @@ def validate(board_def):
             problems.append("watchdog_ms %d: the %s allows at most %d ms" % (wd, d.get("mcu"), hw_max))
     elif d.get("mcu") != "unix":
         problems.append("no watchdog_ms on a real board")
+    problems += _config_problems(d.get("config"))
     return problems
+
+
+def _config_problems(board_config):
+    """The board's own config defaults ("config": a board with less heap
+    holds a shorter ring, fewer detector windows) checked as the firmware
+    checks a config file."""
+    if board_config is None:
+        return []
+    from leakrig_fw import config
+    from leakrig_fw.detector import check_params
+    try:
+        config.defaults(board_config)
+        check_params(board_config.get("detector") or {})
+    except (ValueError, TypeError, AttributeError) as exc:
+        return ["config: %s" % exc]
+    return []

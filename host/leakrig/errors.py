@@ -9,3 +9,8 @@ class UserError(Exception):
 class LinkError(UserError):
     """The port cannot be opened, went away, or the board does not answer."""
     exit_code = 3
+
+
+class BoardCrashed(UserError):
+    """The firmware crashed (a crash event) during a run that otherwise ended."""
+    exit_code = 4

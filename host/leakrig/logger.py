@@ -214,8 +214,9 @@ class Logger:
         self.finish()
 
     def finish(self):
-        # Give outstanding resends a moment to come back.
-        deadline = time.monotonic() + 1.0
+        # Give outstanding resends time to come back (a busy host or a slow
+        # link takes seconds; with none outstanding this ends at once).
+        deadline = time.monotonic() + 5.0
         while (self._wanted or self._backfill) and time.monotonic() < deadline:
             try:
                 self.ingest(self.link.read_frames())
@@ -229,13 +230,18 @@ class Logger:
 
     def summary(self):
         s = self.stats
-        return {"samples": self.samples, "events": len(self.events), "frames": s.frames,
+        summary = {"samples": self.samples, "events": len(self.events), "frames": s.frames,
                 "gaps": s.gaps, "missing": s.missing, "recovered": s.recovered,
                 "lost": len(self._wanted), "crc_errors": s.crc_errors,
                 "backfilled": self.backfilled,
                 "garbage_bytes": s.garbage_bytes, "boots": s.boots, "reconnects": s.reconnects,
                 "board_time_s": (self.last_t - self.first_t) if self.first_t is not None and self.last_t is not None else 0.0,
                 "out": self.store.path}
+        crashes = [ev for ev in self.events if ev.get("ev") == "crash"]
+        summary["crashes"] = len(crashes)
+        summary["last_crash"] = crashes[-1].get("msg", "?") if crashes else None
+        summary["boot_loop"] = any(ev.get("ev") == "boot_loop" for ev in self.events)
+        return summary
 
 
 def _board_time(text):
@@ -249,8 +255,17 @@ def format_summary(summary, events=()):
     lines = ["samples      %d over %.1f s of board time" % (summary["samples"], summary["board_time_s"]),
              "gaps         %d (%d frames missing, %d recovered by resend, %d lost)"
              % (summary["gaps"], summary["missing"], summary["recovered"], summary["lost"]),
-             "CRC errors   %d" % summary["crc_errors"],
-             "events       %d" % summary["events"]]
+             "CRC errors   %d" % summary["crc_errors"]]
+    # A crash is never only one of the events: it has its line, with the
+    # last message, and so has a boot loop (the board stopped autostart).
+    if summary.get("crashes"):
+        lines.append("crashes      %d (last: %s)" % (summary["crashes"], summary["last_crash"]))
+    else:
+        lines.append("crashes      0")
+    if summary.get("boot_loop"):
+        lines.append("boot loop    the board stopped sampling after crashing at every boot: "
+                     "fix the cause, then send it `start` (monitor: key s) or reset it")
+    lines.append("events       %d" % summary["events"])
     for ev in list(events)[:10]:
         extra = " ".join("%s=%s" % (k, v) for k, v in ev.items() if k not in ("ev", "t"))
         lines.append("  t=%-10s %-16s %s" % (ev.get("t", "?"), ev.get("ev", "?"), extra))

@@ -8,7 +8,8 @@ from leakrig import fwpath
 from leakrig.synth import Trace
 
 fwpath.ensure()
-from leakrig_fw.detector import (Detector, DecayTest, compliance_from_reference_leak,  # noqa: E402
+from leakrig_fw.decay import DecayTest  # noqa: E402
+from leakrig_fw.detector import (Detector, compliance_from_reference_leak,  # noqa: E402
                                  compliance_from_volume, threshold_z)
 
 ALARMS = ("leak_suspected", "leak_detected", "gross_leak")

@@ -80,6 +80,11 @@ def run(args):
 
         raise LinkError("no samples came from the virtual board on %s" % board.port)
     print("wall time    %.1f s" % wall)
+    if summary["crashes"]:
+        from ..errors import BoardCrashed
+
+        raise BoardCrashed("the board crashed %d time(s) during the demo (last: %s)"
+                           % (summary["crashes"], summary["last_crash"]))
     return 0
 
 

@@ -1,9 +1,12 @@
 """The simulated rig: a scenario's loop physics behind chip emulators, wired
 to a board definition's buses exactly where the board says its sensors sit."""
+import sys
+
 from .. import boards
 from .clock import SimClock
 from .hardware import SimHardware
 from .vboard import VirtualBoard
+from .vmenv import board_vm, unfaithful_warning
 
 # Physical values when no scenario is loaded: a loop at rest.
 _AT_REST = {"loop_pressure_pa": 300000.0, "loop_temperature_c": 20.0,
@@ -100,8 +103,12 @@ def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True
         except (ValueError, OSError) as exc:
             raise UserError(str(exc))
     rig = Rig(board_def, scenario, seed=seed, clock=SimClock(lockstep=lockstep, speed=speed))
+    vm_binary, faithful = board_vm(board_def)
+    if not faithful:
+        print(unfaithful_warning(board_def), file=sys.stderr)
     vb = VirtualBoard(flash_dir=flash_dir, hardware=rig.hardware,
                       heap_kb=heap_kb or board_def.get("sim_heap_kb"), link_faults=rig.link_faults,
-                      cpu=cpu)
+                      cpu=cpu, vm_binary=vm_binary)
     vb.rig = rig
+    vb.faithful = faithful
     return vb

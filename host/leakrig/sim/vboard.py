@@ -50,13 +50,14 @@ class VirtualBoard:
     current pty, so an unplug and replug keeps the name)."""
 
     def __init__(self, flash_dir=None, hardware=None, heap_kb=None, run_dir=None,
-                 link_faults=None, rng=None, cpu="auto"):
+                 link_faults=None, rng=None, cpu="auto", vm_binary=None):
         self._own_run_dir = run_dir is None
         self.run_dir = Path(run_dir or tempfile.mkdtemp(prefix="leakrig-sim-"))
         self.flash_dir = Path(flash_dir) if flash_dir else self.run_dir / "flash"
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.hardware = hardware or SimHardware(SimClock())
         self.heap_kb = heap_kb
+        self.vm_binary = vm_binary  # None: the default unix port (vmenv)
         self.port = str(self.run_dir / "tty")
         self.link_faults = link_faults  # object with .apply(bytes) -> bytes, or None
         self.boots = 0
@@ -189,7 +190,7 @@ class VirtualBoard:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         self._proc = subprocess.Popen(
-            vm_command(heap_kb=self.heap_kb, boot=boot), stdin=slave, stdout=slave,
+            vm_command(heap_kb=self.heap_kb, boot=boot, binary=self.vm_binary), stdin=slave, stdout=slave,
             stderr=slave, cwd=str(self.flash_dir), env=env, start_new_session=True,
             preexec_fn=become_tty_owner, close_fds=True)
         os.close(slave)
