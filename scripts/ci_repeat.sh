@@ -24,6 +24,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# A clone in a temporary folder has no ../shared beside it: `make install`
+# takes the 32-bit VM from where this checkout finds it (docs/boards.md).
+if [ -z "${LEAKRIG_MCU32_SOURCE:-}" ] && [ -x "$repo/../shared/vm/micropython-mcu32" ]; then
+    export LEAKRIG_MCU32_SOURCE="$repo/../shared/vm/micropython-mcu32"
+fi
 sha=$(git -C "$repo" rev-parse --verify "$rev^{commit}") || { echo "ci_repeat: no such revision: $rev" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/leakrig-ci.XXXXXX")
 cores=$(nproc)
