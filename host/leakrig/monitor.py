@@ -178,6 +178,8 @@ class MonitorState:
             self.board.get("board") or "?", self.board.get("fw") or "?",
             self.board.get("rate") or "?", state)
         footer = "%s   keys: s start  x stop  q quit%s" % (port, "   — " + self.message if self.message else "")
-        return Panel(Group(Panel(readings, title="Loop"), Panel(link, title="Link"),
-                           Panel(events, title="Last events"), Text(footer, style="dim")),
+        # The keys and the answer to the last one come first: a terminal too
+        # short for the whole view loses its bottom, never them.
+        return Panel(Group(Text(footer, style="dim"), Panel(readings, title="Loop"), Panel(link, title="Link"),
+                           Panel(events, title="Last events")),
                      title=title, title_align="left")

@@ -73,6 +73,13 @@ def test_once_against_a_virtual_board(board):
     print(out)
 
 
+def _tail(screen):
+    """The end of a terminal's output, escapes dropped, for a failure message."""
+    import re
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode("utf-8", "replace"))
+    return text[-1500:]
+
+
 def test_keys_stop_start_and_quit_on_a_terminal(board):
     """Live mode with a pseudo-terminal as stdin: x stops sampling on the
     board, s starts it again, q quits with exit 0."""
@@ -83,8 +90,17 @@ def test_keys_stop_start_and_quit_on_a_terminal(board):
     from leakrig.remote import ask
 
     master, slave = pty.openpty()
+    # A terminal of a size people use: on a smaller one the live view is
+    # taller than the screen and rich cuts it at the bottom ("..."), where
+    # the footer that says "sent stop" is (the environment can name a size
+    # too, which wins).
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "leakrig.cli", "monitor", "--port", board.port],
-                            stdin=slave, stdout=slave, stderr=subprocess.PIPE)
+                            stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                            env=dict(os.environ, LINES="50", COLUMNS="160"))
     os.close(slave)
     screen = b""
 
@@ -102,13 +118,13 @@ def test_keys_stop_start_and_quit_on_a_terminal(board):
 
     try:
         pump_until(b"leakrig monitor")
-        assert b"leakrig monitor" in screen
+        assert b"leakrig monitor" in screen, _tail(screen)
         os.write(master, b"x")
         pump_until(b"sent stop")
-        assert b"sent stop" in screen
+        assert b"sent stop" in screen, _tail(screen)
         os.write(master, b"s")
         pump_until(b"sent start")
-        assert b"sent start" in screen
+        assert b"sent start" in screen, _tail(screen)
         os.write(master, b"q")
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
     finally:
