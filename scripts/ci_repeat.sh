@@ -34,7 +34,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/leakrig-ci.XXXXXX")
 cores=$(nproc)
 hogs=()
 stop_hogs() { for p in "${hogs[@]}"; do kill "$p" 2>/dev/null; done; hogs=(); }
-cleanup() { stop_hogs; }
+run_pid=
+cleanup() {
+    stop_hogs
+    # A run cut short takes its whole process group with it (pytest, VMs).
+    [ -n "$run_pid" ] && kill -TERM -- "-$run_pid" 2>/dev/null
+    return 0
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -52,8 +58,11 @@ for i in $(seq 1 "$runs"); do
         done
     fi
     t0=$(date +%s.%N)
-    (cd "$dir/p" && bash .ci/run) >"$dir/log" 2>&1
+    setsid bash -c 'cd "$1" && exec bash .ci/run' _ "$dir/p" >"$dir/log" 2>&1 &
+    run_pid=$!
+    wait "$run_pid"
     rc=$?
+    run_pid=
     t1=$(date +%s.%N)
     stop_hogs
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}')
