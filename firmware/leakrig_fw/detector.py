@@ -313,7 +313,15 @@ class Detector:
     def update(self, t_s, pressure_pa, temperature_c, quality=0):
         """Feed one sample; return None or one event name (further events of
         the same sample: pending())."""
-        self._step(t_s, pressure_pa, temperature_c, quality)
+        self._step(t_s, 1.0, pressure_pa, temperature_c, quality)
+        return self.pending()
+
+    def update_ms(self, t_ms, pressure_pa, temperature_c, quality=0):
+        """update() with the time as an integer count of milliseconds, as the
+        board keeps it: only differences between samples are used, and those
+        are exact, where a float32 count of seconds has 0.25 s steps after
+        24 days. One detector takes one kind of time, not both."""
+        self._step(t_ms, 1000.0, pressure_pa, temperature_c, quality)
         return self.pending()
 
     def pending(self):
@@ -350,7 +358,7 @@ class Detector:
             return True
         return abs(self._theta[1] * (temp - self._same_t)) > 2.0 * q
 
-    def _step(self, t, p_raw, temp, quality):
+    def _step(self, t, t_per_s, p_raw, temp, quality):
         bad = self._bad(p_raw, temp, quality)
         c_jump = self.cfg["jump_pa"]
         if not bad and self._p_prev_raw is not None and not self._fault:
@@ -398,7 +406,7 @@ class Detector:
             self._p_ref = p
             self._T_ref = temp
             return
-        step = t - self._t_last
+        step = (t - self._t_last) / t_per_s
         self._t_last = t
         if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
             # a gap, or a lower sample rate: restart the windows and take the
@@ -1118,17 +1126,30 @@ class DecayTest:
     def update(self, t_s, pressure_pa, temperature_c, quality=0):
         """Feed one sample; return the name of a phase entered, or
         'sensor_fault', or None."""
+        return self._update(t_s, 1.0, pressure_pa, temperature_c, quality)
+
+    def update_ms(self, t_ms, pressure_pa, temperature_c, quality=0):
+        """update() with the time as an integer count of milliseconds (exact
+        for any uptime, see Detector.update_ms)."""
+        return self._update(t_ms, 1000.0, pressure_pa, temperature_c, quality)
+
+    def _update(self, t, t_per_s, pressure_pa, temperature_c, quality):
         if self.phase in ("idle", "done"):
             return None
-        ev = self._guard.update(t_s, pressure_pa, temperature_c, quality) if self._own_guard else None
+        ev = None
+        if self._own_guard:
+            if t_per_s == 1.0:
+                ev = self._guard.update(t, pressure_pa, temperature_c, quality)
+            else:
+                ev = self._guard.update_ms(t, pressure_pa, temperature_c, quality)
         if ev == "sensor_fault" or self._guard._fault:
             if not self._faulted:
                 self._faulted = True
                 return "sensor_fault"
             return None
         if self._t0 is None:
-            self._t0 = t_s
-        el = t_s - self._t0
+            self._t0 = t
+        el = (t - self._t0) / t_per_s
         ends = 0.0
         for i in range(4):
             ends += self.durations[i]
@@ -1139,10 +1160,10 @@ class DecayTest:
             new = "done"
         if new == "test":
             if self._ref is None:
-                self._ref = (t_s, pressure_pa, temperature_c)
+                self._ref = (t, pressure_pa, temperature_c)
                 if pressure_pa < self.min_fill_pa:
                     self.reason = "did not hold the fill pressure"
-            x = t_s - self._ref[0]
+            x = (t - self._ref[0]) / t_per_s
             y = pressure_pa - self._ref[1] - self.pa_per_k * (temperature_c - self._ref[2])
             s = self._sums
             s[0] += 1.0
