@@ -174,14 +174,23 @@ class Detector:
         # raw pressure, for the gross trip on the short windows
         self._rr = array("f", bytes(4 * _RAW_RING))
         self._ar = array("d", [0.0] * _N_WIN)
-        self._br = array("d", [0.0] * _N_WIN)
+        self._sr = array("d", [0.0] * _N_WIN)
         # the last readings of pressure and temperature, for the moving
         # average that both pass through (see _step)
         self._pd = array("f", bytes(4 * _DELAY_RING))
         self._trg = array("f", bytes(4 * _DELAY_RING))
-        # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
+        # Per window and signal (at w, w + _N_WIN, ...): A, the sum of y - r,
+        # and S, the centred sum of (i - h) y (i = 0 oldest, h the middle),
+        # whose value is the slope's numerator and owes nothing to r. r is
+        # a reference per signal, moved to the newest value every _RECOMPUTE
+        # samples: in single precision a sum of values far from zero keeps
+        # only their offset, and S, which takes in A at every step, would
+        # integrate A's rounding (an age-weighted sum, as S + h*A, would
+        # lose the slope outright to the cancellation).
         self._a = array("d", [0.0] * (_NS * _N_WIN))
-        self._b = array("d", [0.0] * (_NS * _N_WIN))
+        self._s = array("d", [0.0] * (_NS * _N_WIN))
+        self._ref = array("d", [0.0] * (_NS + 1))  # the signals' r; the raw pressure's last
+        self._h = array("d", [0.5 * (n - 1) for n in self._win])
         self._z = array("d", [0.0] * _N_WIN)      # leak z per window (falling > 0)
         self._slope = array("d", [0.0] * _N_WIN)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * _N_WIN)    # its standard uncertainty, Pa/s
@@ -583,10 +592,12 @@ class Detector:
         self._hinge_n = 0
         for i in range(_N_WIN):
             self._ar[i] = 0.0
-            self._br[i] = 0.0
+            self._sr[i] = 0.0
         for i in range(_NS * _N_WIN):
             self._a[i] = 0.0
-            self._b[i] = 0.0
+            self._s[i] = 0.0
+        for i in range(_NS + 1):
+            self._ref[i] = 0.0
         for i in range(_N_WIN):
             self._z[i] = 0.0
             self._sm[i] = 0.0
@@ -604,41 +615,61 @@ class Detector:
         rd = self._rd
         rq = self._rq
         A = self._a
-        B = self._b
+        S = self._s
         win = self._win
-        # per window: the sums of the four signals (at w, w + _N_WIN, ...),
-        # each taking in the new value and letting out the one n samples old
+        half = self._h
+        ref = self._ref
+        if cnt == 0:
+            # windows restarted: take the references from the first values
+            ref[0] = yp
+            ref[1] = yt
+            ref[2] = yd
+            ref[3] = yq
+            ref[_NS] = yr
+        rfp = ref[0]
+        rft = ref[1]
+        rfd = ref[2]
+        rfq = ref[3]
+        dp = yp - rfp
+        dtc = yt - rft
+        dd = yd - rfd
+        dq = yq - rfq
+        # per window, for each signal: S takes in the new value at +h and
+        # lets out the one n samples old at -h, every other sample moving one
+        # place older (-A); while the window fills, its middle moves instead
         for w in range(_N_WIN):
             n = win[w]
             if cnt >= n:
                 j = (pos - n) % _RING
-                out = rp[j]
-                B[w] = B[w] - A[w] + n * out
-                A[w] = A[w] - out + yp
+                h = half[w]
+                out = rp[j] - rfp
+                S[w] += h * (dp + out) + out - A[w]
+                A[w] += dp - out
                 k = w + _N_WIN
-                out = rt[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yt
+                out = rt[j] - rft
+                S[k] += h * (dtc + out) + out - A[k]
+                A[k] += dtc - out
                 k += _N_WIN
-                out = rd[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yd
+                out = rd[j] - rfd
+                S[k] += h * (dd + out) + out - A[k]
+                A[k] += dd - out
                 k += _N_WIN
-                out = rq[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yq
+                out = rq[j] - rfq
+                S[k] += h * (dq + out) + out - A[k]
+                A[k] += dq - out
             else:
-                B[w] = B[w] - A[w]
-                A[w] = A[w] + yp
+                h = 0.5 * cnt
+                S[w] += h * dp - 0.5 * A[w]
+                A[w] += dp
                 k = w + _N_WIN
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yt
+                S[k] += h * dtc - 0.5 * A[k]
+                A[k] += dtc
                 k += _N_WIN
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yd
+                S[k] += h * dd - 0.5 * A[k]
+                A[k] += dd
                 k += _N_WIN
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yq
+                S[k] += h * dq - 0.5 * A[k]
+                A[k] += dq
         rp[pos] = yp
         rt[pos] = yt
         rd[pos] = yd
@@ -646,35 +677,68 @@ class Detector:
         # raw pressure, on the gross trip's windows only
         ring = self._rr
         A = self._ar
-        B = self._br
+        S = self._sr
+        rfr = ref[_NS]
+        dr = yr - rfr
         for w in range(self._ngw):
             n = win[w]
             if cnt >= n:
-                out = ring[(pos - n) % _RAW_RING]
-                B[w] = B[w] - A[w] + n * out
-                A[w] = A[w] - out + yr
+                out = ring[(pos - n) % _RAW_RING] - rfr
+                S[w] += half[w] * (dr + out) + out - A[w]
+                A[w] += dr - out
             else:
-                B[w] = B[w] - A[w]
-                A[w] = A[w] + yr
+                S[w] += 0.5 * cnt * dr - 0.5 * A[w]
+                A[w] += dr
         ring[pos % _RAW_RING] = yr
         self._pos = (pos + 1) % _RING
-        self._count = cnt + 1
-        if cnt > _RING and cnt % _RECOMPUTE == 0:
-            self._rebuild((cnt // _RECOMPUTE) % _N_WIN)
+        cnt += 1
+        self._count = cnt
+        if cnt % _RECOMPUTE == 0:
+            self._rebase(yp, yt, yd, yq, yr)
+            # the short windows, cheap, every time (their slopes are the
+            # most sensitive to a rounding error in S), one other in turn
+            for w in range(_N_WIN):
+                if w < 2 or w == (cnt // _RECOMPUTE) % _N_WIN:
+                    self._rebuild(w)
+
+    def _rebase(self, yp, yt, yd, yq, yr):
+        """Move each signal's reference r to its newest value: every A
+        follows (S does not depend on r)."""
+        ref = self._ref
+        A = self._a
+        cnt = self._count
+        k = 0
+        for s, v in ((0, yp), (1, yt), (2, yd), (3, yq)):
+            delta = v - ref[s]
+            ref[s] = v
+            for w in range(_N_WIN):
+                n = self._win[w]
+                A[k] -= (n if n < cnt else cnt) * delta
+                k += 1
+        delta = yr - ref[_NS]
+        ref[_NS] = yr
+        for w in range(self._ngw):
+            n = self._win[w]
+            self._ar[w] -= (n if n < cnt else cnt) * delta
 
     def _rebuild(self, w):
-        """Recompute one window's sums from the ring, so rounding cannot drift."""
+        """Recompute one window's sums from the rings, so rounding cannot
+        drift: A and S about the reference, which is near every value."""
         n = self._win[w]
+        if self._count < n:
+            return
         last = self._pos - 1
+        h = self._h[w]
         for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd), (3, self._rq)):
+            r = self._ref[s]
             a = 0.0
-            b = 0.0
+            c = 0.0
             for age in range(n):
-                v = ring[(last - age) % _RING]
+                v = ring[(last - age) % _RING] - r
                 a += v
-                b -= age * v
+                c += (h - age) * v
             self._a[s * _N_WIN + w] = a
-            self._b[s * _N_WIN + w] = b
+            self._s[s * _N_WIN + w] = c
         if w < self._ngw:
             self._rebuild_raw(w)
 
@@ -731,15 +795,19 @@ class Detector:
 
     def _rebuild_raw(self, w):
         n = self._win[w]
+        if self._count < n:
+            n = self._count
         last = self._pos - 1
+        h = 0.5 * (n - 1)
+        r = self._ref[_NS]
         a = 0.0
-        b = 0.0
-        for age in range(n if self._count >= n else self._count):
-            v = self._rr[(last - age) % _RAW_RING]
+        c = 0.0
+        for age in range(n):
+            v = self._rr[(last - age) % _RAW_RING] - r
             a += v
-            b -= age * v
+            c += (h - age) * v
         self._ar[w] = a
-        self._br[w] = b
+        self._sr[w] = c
 
     def _judge(self, dt, p):
         if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
@@ -761,13 +829,11 @@ class Detector:
         q = self._qstep
         qv = (0.75 * q / dt) ** 2 if q > 0.0 and self.noise_pa < 0.5 * q else 0.0
         eps = self.cfg["thermal_error"]
-        A = self._a
-        B = self._b
+        S = self._s
         cnt = self._count
         zmax = 0.0
         wmax = -1
-        Ar = self._ar
-        Br = self._br
+        Sr = self._sr
         gross = False
         spread_n = 4
         cfg = self.cfg
@@ -793,20 +859,19 @@ class Detector:
                 Z[w] = 0.0
                 continue
             f = inv_sxx[w] / dt
-            h = 0.5 * (n - 1)
-            bp = (B[w] + h * A[w]) * f
+            bp = S[w] * f
             k = w + _N_WIN
-            bt = (B[k] + h * A[k]) * f
+            bt = S[k] * f
             k += _N_WIN
-            bd = (B[k] + h * A[k]) * f
+            bd = S[k] * f
             k += _N_WIN
-            bq = (B[k] + h * A[k]) * f
+            bq = S[k] * f
             thermal = k1 * bt + k2 * bd + k4 * bq
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
             # the thermal term (whose features are delayed); a thermal
             # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
-            sr = (Br[w] + h * Ar[w]) * f if w < ngw else 0.0
+            sr = Sr[w] * f if w < ngw else 0.0
             thermal *= eps
             var = (nv * (g_w[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
                    + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
