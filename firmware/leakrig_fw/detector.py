@@ -91,33 +91,6 @@ def compliance_from_volume(volume_ml, pressure_before_pa, pressure_after_pa):
     return volume_ml / (drop / 1000.0)
 
 
-def _solve_inverse(a, inv, n):
-    """inv = a^-1 for an n x n symmetric positive definite matrix (flat
-    arrays), Gauss-Jordan on a scratch copy held in inv's tail."""
-    m = inv
-    for i in range(n * n):
-        m[i] = 0.0
-    w = a  # a is consumed
-    for i in range(n):
-        m[i * n + i] = 1.0
-    for col in range(n):
-        piv = w[col * n + col]
-        if piv <= 0.0:
-            return False
-        rp = 1.0 / piv
-        for j in range(n):
-            w[col * n + j] *= rp
-            m[col * n + j] *= rp
-        for r in range(n):
-            if r != col:
-                f = w[r * n + col]
-                if f != 0.0:
-                    for j in range(n):
-                        w[r * n + j] -= f * w[col * n + j]
-                        m[r * n + j] -= f * m[col * n + j]
-    return True
-
-
 def check_params(params):
     """The full parameter set (DEFAULTS updated by params), or ValueError
     naming the first bad one. Allocates no detector."""
@@ -200,13 +173,20 @@ class Detector:
         self._sm = array("d", [0.0] * _N_WIN)    # running mean of the slope, Pa/s
         self._sv = array("d", [0.0] * _N_WIN)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
         self._infl = array("d", [1.0] * _N_WIN)   # learned excursion factor per window
-        # thermal model: R (information), zv, inverse, coefficients
-        self._R = array("d", [0.0] * (_NF * _NF))
-        self._zv = array("d", [0.0] * _NF)
+        # thermal model in square-root form: the information R = U'U and
+        # the normal vector z = U'u with U upper triangular, kept by
+        # rotations (a sum of squares formed in single precision loses the
+        # model: its rounding, compounded by the forgetting, left R
+        # indefinite and the fit blew up after hours of a temperature ramp).
+        # M: the covariance (R + prior)^-1, theta the coefficients.
+        self._U = array("d", [0.0] * (_NF * _NF))
+        self._u = array("d", [0.0] * _NF)
         self._M = array("d", [0.0] * (_NF * _NF))
-        self._W = array("d", [0.0] * (_NF * _NF))
+        self._W = array("d", [0.0] * (_NF * _NF))   # scratch: U with the prior, then its inverse
         self._theta = array("d", [0.0] * _NF)
         self._x = array("d", [0.0] * _NF)
+        self._row = array("d", [0.0] * _NF)          # scratch: the row being rotated in
+        self._v = array("d", [0.0] * _NF)            # scratch: u with the prior
         self._D = array("d", [(_PRIOR_SIGMA_PA / s) ** 2 for s in _PRIOR_SD])
         self._events = []
         self.reset()
@@ -215,11 +195,10 @@ class Detector:
     def reset(self):
         """Forget everything learned (thermal model, noise, alarms)."""
         for i in range(_NF * _NF):
-            self._R[i] = 0.0
+            self._U[i] = 0.0
         for i in range(_NF):
-            self._zv[i] = 0.0
+            self._u[i] = 0.0
             self._theta[i] = 0.0
-        self._R[0] = 1e-9
         self._t_prev = None   # last temperature reading
         self._tn_var = 0.0    # its white-noise variance, K^2
         self._td_gain = 0.0   # variance of _Td per K^2 of white reading noise
@@ -527,19 +506,16 @@ class Detector:
         self._judge(dt, p)
 
     def _learn(self, x, y, step):
-        R = self._R
-        zv = self._zv
+        U = self._U
+        u = self._u
         lam = 1.0 - step / self.cfg["thermal_horizon_s"]
         if lam < 0.5:
             lam = 0.5
         self._wsum = lam * self._wsum + 1.0
-        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0
+        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0,
+        # which in U moves only row 0 (its column 0 is zero below the diagonal)
         dl = step / self.cfg["thermal_horizon_s"]
-        for j in range(_NF):
-            R[3 * _NF + j] -= dl * R[j]
-        for i in range(_NF):
-            R[i * _NF + 3] -= dl * R[i * _NF]
-        zv[3] -= dl * zv[0]
+        U[3] -= dl * U[0]
         # prediction error before the update, for the parameter covariance
         th = self._theta
         e = y - (th[0] + th[1] * x[1] + th[2] * x[2] + th[4] * x[4])
@@ -549,37 +525,105 @@ class Detector:
             if e2 > lim:
                 e2 = lim
             self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
+        # forget (R -> lam R), then rotate the new sample's row into U
+        sl = math.sqrt(lam)
         k = 0
         for i in range(_NF):
-            xi = x[i]
-            zv[i] = lam * zv[i] + xi * y
-            for j in range(_NF):
-                R[k] = lam * R[k] + xi * x[j]
-                k += 1
+            u[i] *= sl
+            for j in range(i, _NF):
+                U[k + j] *= sl
+            k += _NF
+        r = self._row
+        for i in range(_NF):
+            r[i] = x[i]
+        self._rotate_in(U, u, r, y, 0)
         if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
             self._solve()
 
+    def _rotate_in(self, U, u, r, ry, first):
+        """Givens rotations taking the row (r, ry), zero before column
+        first, into the upper triangular U with right-hand side u."""
+        for i in range(first, _NF):
+            b = r[i]
+            if b == 0.0:
+                continue
+            k = i * _NF
+            a = U[k + i]
+            rho = math.sqrt(a * a + b * b)
+            c = a / rho
+            sn = b / rho
+            U[k + i] = rho
+            for j in range(i + 1, _NF):
+                uj = U[k + j]
+                rj = r[j]
+                U[k + j] = c * uj + sn * rj
+                r[j] = c * rj - sn * uj
+            ui = u[i]
+            u[i] = c * ui + sn * ry
+            ry = c * ry - sn * ui
+
     def _solve(self):
-        W = self._W
-        R = self._R
+        """Coefficients and covariance from U, with the prior rotated in and
+        the reading noise's share taken out of the rate feature's power."""
+        V = self._W
+        U = self._U
         D = self._D
-        for i in range(_NF * _NF):
-            W[i] = R[i]
-        for i in range(_NF):
-            W[i * _NF + i] += D[i]
-        # take the reading noise's share out of the rate feature's power (it
-        # is uncorrelated with the level features), at most 90 % of it
-        corr = self._wsum * self._td_gain * self._tn_var
-        lim = 0.7 * R[2 * _NF + 2]
-        W[2 * _NF + 2] -= corr if corr < lim else lim
-        if not _solve_inverse(W, self._M, _NF):
-            return
+        r = self._row
         M = self._M
+        th = self._theta
+        for i in range(_NF * _NF):
+            V[i] = U[i]
+        v = self._v
+        for i in range(_NF):
+            v[i] = self._u[i]
+        for i in range(_NF):
+            for j in range(_NF):
+                r[j] = 0.0
+            r[i] = math.sqrt(D[i])
+            self._rotate_in(V, v, r, 0.0, i)
+        # V := V^-1 in place (upper triangular, diagonal >= sqrt of the prior)
+        for i in range(_NF - 1, -1, -1):
+            k = i * _NF
+            V[k + i] = 1.0 / V[k + i]
+            for j in range(_NF - 1, i, -1):
+                s = 0.0
+                for m in range(i + 1, j + 1):
+                    s += V[k + m] * V[m * _NF + j]
+                V[k + j] = -V[k + i] * s
+        for i in range(_NF):
+            for j in range(i, _NF):
+                s = 0.0
+                for m in range(j, _NF):
+                    s += V[i * _NF + m] * V[j * _NF + m]
+                M[i * _NF + j] = s
+                M[j * _NF + i] = s
+        # the reading noise's share of the rate feature's power (it is
+        # uncorrelated with the level features), at most 70 % of it, comes
+        # off R's diagonal: a rank-one change of M (Sherman-Morrison)
+        r22 = U[2] * U[2] + U[_NF + 2] * U[_NF + 2] + U[2 * _NF + 2] * U[2 * _NF + 2]
+        corr = self._wsum * self._td_gain * self._tn_var
+        lim = 0.7 * r22
+        if corr > lim:
+            corr = lim
+        den = 1.0 - corr * M[2 * _NF + 2]
+        if den <= 0.01:
+            # not positive definite without that share: keep the last fit
+            return
+        g = corr / den
+        m2 = self._row
+        for i in range(_NF):
+            m2[i] = M[i * _NF + 2]
         for i in range(_NF):
             s = 0.0
+            for j in range(i, _NF):
+                s += V[i * _NF + j] * v[j]
+            th[i] = s
+        for i in range(_NF):
             for j in range(_NF):
-                s += M[i * _NF + j] * self._zv[j]
-            self._theta[i] = s
+                M[i * _NF + j] += g * m2[i] * m2[j]
+        t2 = th[2]
+        for i in range(_NF):
+            th[i] += g * m2[i] * t2
 
     # --- windows ----------------------------------------------------------
     def _restart_windows(self):
