@@ -199,6 +199,7 @@ class Detector:
         for i in range(_NF):
             self._u[i] = 0.0
             self._theta[i] = 0.0
+        self._u_scale = 1.0
         self._t_prev = None   # last temperature reading
         self._tn_var = 0.0    # its white-noise variance, K^2
         self._td_gain = 0.0   # variance of _Td per K^2 of white reading noise
@@ -525,18 +526,21 @@ class Detector:
             if e2 > lim:
                 e2 = lim
             self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
-        # forget (R -> lam R), then rotate the new sample's row into U
-        sl = math.sqrt(lam)
-        k = 0
+        # forget (R -> lam R): U and u are kept divided by _u_scale, the
+        # product of sqrt(lam) so far, and the new row is divided by it
+        # instead of every element multiplied (folded back when it is small)
+        g = self._u_scale * math.sqrt(lam)
+        if g < 1e-3:
+            for i in range(_NF * _NF):
+                U[i] *= g
+            for i in range(_NF):
+                u[i] *= g
+            g = 1.0
+        self._u_scale = g
+        g = 1.0 / g
         for i in range(_NF):
-            u[i] *= sl
-            for j in range(i, _NF):
-                U[k + j] *= sl
-            k += _NF
-        r = self._row
-        for i in range(_NF):
-            r[i] = x[i]
-        self._rotate_in(U, u, r, y, 0)
+            x[i] *= g
+        self._rotate_in(U, u, x, y * g, 0)
         if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
             self._solve()
 
@@ -571,11 +575,12 @@ class Detector:
         r = self._row
         M = self._M
         th = self._theta
+        g = self._u_scale
         for i in range(_NF * _NF):
-            V[i] = U[i]
+            V[i] = U[i] * g
         v = self._v
         for i in range(_NF):
-            v[i] = self._u[i]
+            v[i] = self._u[i] * g
         for i in range(_NF):
             for j in range(_NF):
                 r[j] = 0.0
@@ -600,7 +605,7 @@ class Detector:
         # the reading noise's share of the rate feature's power (it is
         # uncorrelated with the level features), at most 70 % of it, comes
         # off R's diagonal: a rank-one change of M (Sherman-Morrison)
-        r22 = U[2] * U[2] + U[_NF + 2] * U[_NF + 2] + U[2 * _NF + 2] * U[2 * _NF + 2]
+        r22 = (U[2] * U[2] + U[_NF + 2] * U[_NF + 2] + U[2 * _NF + 2] * U[2 * _NF + 2]) * g * g
         corr = self._wsum * self._td_gain * self._tn_var
         lim = 0.7 * r22
         if corr > lim:
@@ -776,13 +781,14 @@ class Detector:
         for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd), (3, self._rq)):
             r = self._ref[s]
             a = 0.0
-            c = 0.0
+            b = 0.0
             for age in range(n):
                 v = ring[(last - age) % _RING] - r
                 a += v
-                c += (h - age) * v
+                b += age * v
+            # sum (h - age) v: values about r are small, so little cancels
             self._a[s * _N_WIN + w] = a
-            self._s[s * _N_WIN + w] = c
+            self._s[s * _N_WIN + w] = h * a - b
         if w < self._ngw:
             self._rebuild_raw(w)
 
@@ -845,13 +851,13 @@ class Detector:
         h = 0.5 * (n - 1)
         r = self._ref[_NS]
         a = 0.0
-        c = 0.0
+        b = 0.0
         for age in range(n):
             v = self._rr[(last - age) % _RAW_RING] - r
             a += v
-            c += (h - age) * v
+            b += age * v
         self._ar[w] = a
-        self._sr[w] = c
+        self._sr[w] = h * a - b
 
     def _judge(self, dt, p):
         if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
