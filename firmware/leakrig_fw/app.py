@@ -274,10 +274,10 @@ class App:
         fields.append(("q", quality))
         det = self.detector
         if det is not None:
-            ev = det.update(self.t_ms / 1000.0,
-                            pressure if pressure is not None else float("nan"),
-                            temperature if temperature is not None else float("nan"),
-                            quality)
+            ev = det.update_ms(self.t_ms,
+                               pressure if pressure is not None else float("nan"),
+                               temperature if temperature is not None else float("nan"),
+                               quality)
             fields.append(("r", "%.4f" % det.rate_pa_s))
             fields.append(("ur", "%.4f" % det.rate_sigma_pa_s))
             fields.append(("pc", "%.1f" % det.compensated_pa))
@@ -292,10 +292,10 @@ class App:
                 ev = det.pending()
         test = self.decay
         if test is not None and test.phase not in ("idle", "done"):
-            ev = test.update(self.t_ms / 1000.0,
-                             pressure if pressure is not None else float("nan"),
-                             temperature if temperature is not None else float("nan"),
-                             quality)
+            ev = test.update_ms(self.t_ms,
+                                pressure if pressure is not None else float("nan"),
+                                temperature if temperature is not None else float("nan"),
+                                quality)
             fields.append(("dc", test.phase))
             if ev is not None:
                 self.event("decay_phase", [("phase", ev)])

@@ -63,17 +63,30 @@ class DecayTest:
     def update(self, t_s, pressure_pa, temperature_c, quality=0):
         """Feed one sample; return the name of a phase entered, or
         'sensor_fault', or None."""
+        return self._update(t_s, 1.0, pressure_pa, temperature_c, quality)
+
+    def update_ms(self, t_ms, pressure_pa, temperature_c, quality=0):
+        """update() with the time as an integer count of milliseconds (exact
+        for any uptime, see Detector.update_ms)."""
+        return self._update(t_ms, 1000.0, pressure_pa, temperature_c, quality)
+
+    def _update(self, t, t_per_s, pressure_pa, temperature_c, quality):
         if self.phase in ("idle", "done"):
             return None
-        ev = self._guard.update(t_s, pressure_pa, temperature_c, quality) if self._own_guard else None
+        ev = None
+        if self._own_guard:
+            if t_per_s == 1.0:
+                ev = self._guard.update(t, pressure_pa, temperature_c, quality)
+            else:
+                ev = self._guard.update_ms(t, pressure_pa, temperature_c, quality)
         if ev == "sensor_fault" or self._guard._fault:
             if not self._faulted:
                 self._faulted = True
                 return "sensor_fault"
             return None
         if self._t0 is None:
-            self._t0 = t_s
-        el = t_s - self._t0
+            self._t0 = t
+        el = (t - self._t0) / t_per_s
         ends = 0.0
         for i in range(4):
             ends += self.durations[i]
@@ -84,10 +97,10 @@ class DecayTest:
             new = "done"
         if new == "test":
             if self._ref is None:
-                self._ref = (t_s, pressure_pa, temperature_c)
+                self._ref = (t, pressure_pa, temperature_c)
                 if pressure_pa < self.min_fill_pa:
                     self.reason = "did not hold the fill pressure"
-            x = t_s - self._ref[0]
+            x = (t - self._ref[0]) / t_per_s
             y = pressure_pa - self._ref[1] - self.pa_per_k * (temperature_c - self._ref[2])
             s = self._sums
             s[0] += 1.0

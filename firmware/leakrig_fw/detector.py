@@ -13,8 +13,13 @@ except ImportError:
 
 _NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
 _NS = const(4)          # windowed signals: moving averages of pressure, T, dT/dt, T^2
-_DELAY_RING = const(512)  # raw pressure and temperature for the moving average, samples
-_RAW_RING = const(512)    # raw pressure for the gross trip: its windows fit in this
+# The last readings of pressure and temperature, for the moving average: its
+# span is temp_window_s * dt^(1/3), 70 samples at 10 Hz, capped at 255
+# samples from about 55 Hz up.
+_DELAY_RING = const(256)
+# Raw pressure for the gross trip: its windows (up to gross_window_s) fit in
+# this, up to 256 samples: all of 4 s up to 64 Hz.
+_RAW_RING = const(256)
 _N_WIN = const(8)       # most ramp-test windows: 16, 32, ... 2048 samples
 _N_MIN = const(16)
 _RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
@@ -91,33 +96,6 @@ def compliance_from_volume(volume_ml, pressure_before_pa, pressure_after_pa):
     return volume_ml / (drop / 1000.0)
 
 
-def _solve_inverse(a, inv, n):
-    """inv = a^-1 for an n x n symmetric positive definite matrix (flat
-    arrays), Gauss-Jordan on a scratch copy held in inv's tail."""
-    m = inv
-    for i in range(n * n):
-        m[i] = 0.0
-    w = a  # a is consumed
-    for i in range(n):
-        m[i * n + i] = 1.0
-    for col in range(n):
-        piv = w[col * n + col]
-        if piv <= 0.0:
-            return False
-        rp = 1.0 / piv
-        for j in range(n):
-            w[col * n + j] *= rp
-            m[col * n + j] *= rp
-        for r in range(n):
-            if r != col:
-                f = w[r * n + col]
-                if f != 0.0:
-                    for j in range(n):
-                        w[r * n + j] -= f * w[col * n + j]
-                        m[r * n + j] -= f * m[col * n + j]
-    return True
-
-
 def check_params(params):
     """The full parameter set (DEFAULTS updated by params), or ValueError
     naming the first bad one. Allocates no detector."""
@@ -145,9 +123,7 @@ def check_params(params):
 
 
 class Detector:
-    """Continuous leak monitoring, one call per sample. Its memory is fixed
-    at construction: about 16 * 2**windows bytes of rings, 32 KB with the
-    default 8 windows (docs/boards.md).
+    """Continuous leak monitoring, one call per sample.
 
         det = Detector(min_pressure_pa=150000, compliance_ml_per_kpa=3.3)
         for t, p, T in samples:
@@ -184,14 +160,23 @@ class Detector:
         # raw pressure, for the gross trip on the short windows
         self._rr = array("f", bytes(4 * _RAW_RING))
         self._ar = array("d", [0.0] * self._nw)
-        self._br = array("d", [0.0] * self._nw)
+        self._sr = array("d", [0.0] * self._nw)
         # the last readings of pressure and temperature, for the moving
         # average that both pass through (see _step)
         self._pd = array("f", bytes(4 * _DELAY_RING))
         self._trg = array("f", bytes(4 * _DELAY_RING))
-        # per window sums: A (sum y) and B (sum of age-weighted y), _NS signals
+        # Per window and signal (at w, w + self._nw, ...): A, the sum of y - r,
+        # and S, the centred sum of (i - h) y (i = 0 oldest, h the middle),
+        # whose value is the slope's numerator and owes nothing to r. r is
+        # a reference per signal, moved to the newest value every _RECOMPUTE
+        # samples: in single precision a sum of values far from zero keeps
+        # only their offset, and S, which takes in A at every step, would
+        # integrate A's rounding (an age-weighted sum, as S + h*A, would
+        # lose the slope outright to the cancellation).
         self._a = array("d", [0.0] * (_NS * self._nw))
-        self._b = array("d", [0.0] * (_NS * self._nw))
+        self._s = array("d", [0.0] * (_NS * self._nw))
+        self._ref = array("d", [0.0] * (_NS + 1))  # the signals' r; the raw pressure's last
+        self._h = array("d", [0.5 * (n - 1) for n in self._win])
         self._z = array("d", [0.0] * self._nw)      # leak z per window (falling > 0)
         self._slope = array("d", [0.0] * self._nw)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * self._nw)    # its standard uncertainty, Pa/s
@@ -201,13 +186,20 @@ class Detector:
         self._sm = array("d", [0.0] * self._nw)    # running mean of the slope, Pa/s
         self._sv = array("d", [0.0] * self._nw)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
         self._infl = array("d", [1.0] * self._nw)   # learned excursion factor per window
-        # thermal model: R (information), zv, inverse, coefficients
-        self._R = array("d", [0.0] * (_NF * _NF))
-        self._zv = array("d", [0.0] * _NF)
+        # thermal model in square-root form: the information R = U'U and
+        # the normal vector z = U'u with U upper triangular, kept by
+        # rotations (a sum of squares formed in single precision loses the
+        # model: its rounding, compounded by the forgetting, left R
+        # indefinite and the fit blew up after hours of a temperature ramp).
+        # M: the covariance (R + prior)^-1, theta the coefficients.
+        self._U = array("d", [0.0] * (_NF * _NF))
+        self._u = array("d", [0.0] * _NF)
         self._M = array("d", [0.0] * (_NF * _NF))
-        self._W = array("d", [0.0] * (_NF * _NF))
+        self._W = array("d", [0.0] * (_NF * _NF))   # scratch: U with the prior, then its inverse
         self._theta = array("d", [0.0] * _NF)
         self._x = array("d", [0.0] * _NF)
+        self._row = array("d", [0.0] * _NF)          # scratch: the row being rotated in
+        self._v = array("d", [0.0] * _NF)            # scratch: u with the prior
         self._D = array("d", [(_PRIOR_SIGMA_PA / s) ** 2 for s in _PRIOR_SD])
         self._events = []
         self.reset()
@@ -216,11 +208,11 @@ class Detector:
     def reset(self):
         """Forget everything learned (thermal model, noise, alarms)."""
         for i in range(_NF * _NF):
-            self._R[i] = 0.0
+            self._U[i] = 0.0
         for i in range(_NF):
-            self._zv[i] = 0.0
+            self._u[i] = 0.0
             self._theta[i] = 0.0
-        self._R[0] = 1e-9
+        self._u_scale = 1.0
         self._t_prev = None   # last temperature reading
         self._tn_var = 0.0    # its white-noise variance, K^2
         self._td_gain = 0.0   # variance of _Td per K^2 of white reading noise
@@ -323,7 +315,15 @@ class Detector:
     def update(self, t_s, pressure_pa, temperature_c, quality=0):
         """Feed one sample; return None or one event name (further events of
         the same sample: pending())."""
-        self._step(t_s, pressure_pa, temperature_c, quality)
+        self._step(t_s, 1.0, pressure_pa, temperature_c, quality)
+        return self.pending()
+
+    def update_ms(self, t_ms, pressure_pa, temperature_c, quality=0):
+        """update() with the time as an integer count of milliseconds, as the
+        board keeps it: only differences between samples are used, and those
+        are exact, where a float32 count of seconds has 0.25 s steps after
+        24 days. One detector takes one kind of time, not both."""
+        self._step(t_ms, 1000.0, pressure_pa, temperature_c, quality)
         return self.pending()
 
     def pending(self):
@@ -360,7 +360,7 @@ class Detector:
             return True
         return abs(self._theta[1] * (temp - self._same_t)) > 2.0 * q
 
-    def _step(self, t, p_raw, temp, quality):
+    def _step(self, t, t_per_s, p_raw, temp, quality):
         bad = self._bad(p_raw, temp, quality)
         c_jump = self.cfg["jump_pa"]
         if not bad and self._p_prev_raw is not None and not self._fault:
@@ -408,7 +408,7 @@ class Detector:
             self._p_ref = p
             self._T_ref = temp
             return
-        step = t - self._t_last
+        step = (t - self._t_last) / t_per_s
         self._t_last = t
         if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
             # a gap, or a lower sample rate: restart the windows and take the
@@ -520,19 +520,16 @@ class Detector:
         self._judge(dt, p)
 
     def _learn(self, x, y, step):
-        R = self._R
-        zv = self._zv
+        U = self._U
+        u = self._u
         lam = 1.0 - step / self.cfg["thermal_horizon_s"]
         if lam < 0.5:
             lam = 0.5
         self._wsum = lam * self._wsum + 1.0
-        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0
+        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0,
+        # which in U moves only row 0 (its column 0 is zero below the diagonal)
         dl = step / self.cfg["thermal_horizon_s"]
-        for j in range(_NF):
-            R[3 * _NF + j] -= dl * R[j]
-        for i in range(_NF):
-            R[i * _NF + 3] -= dl * R[i * _NF]
-        zv[3] -= dl * zv[0]
+        U[3] -= dl * U[0]
         # prediction error before the update, for the parameter covariance
         th = self._theta
         e = y - (th[0] + th[1] * x[1] + th[2] * x[2] + th[4] * x[4])
@@ -542,37 +539,109 @@ class Detector:
             if e2 > lim:
                 e2 = lim
             self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
-        k = 0
+        # forget (R -> lam R): U and u are kept divided by _u_scale, the
+        # product of sqrt(lam) so far, and the new row is divided by it
+        # instead of every element multiplied (folded back when it is small)
+        g = self._u_scale * math.sqrt(lam)
+        if g < 1e-3:
+            for i in range(_NF * _NF):
+                U[i] *= g
+            for i in range(_NF):
+                u[i] *= g
+            g = 1.0
+        self._u_scale = g
+        g = 1.0 / g
         for i in range(_NF):
-            xi = x[i]
-            zv[i] = lam * zv[i] + xi * y
-            for j in range(_NF):
-                R[k] = lam * R[k] + xi * x[j]
-                k += 1
+            x[i] *= g
+        self._rotate_in(U, u, x, y * g, 0)
         if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
             self._solve()
 
+    def _rotate_in(self, U, u, r, ry, first):
+        """Givens rotations taking the row (r, ry), zero before column
+        first, into the upper triangular U with right-hand side u."""
+        for i in range(first, _NF):
+            b = r[i]
+            if b == 0.0:
+                continue
+            k = i * _NF
+            a = U[k + i]
+            rho = math.sqrt(a * a + b * b)
+            c = a / rho
+            sn = b / rho
+            U[k + i] = rho
+            for j in range(i + 1, _NF):
+                uj = U[k + j]
+                rj = r[j]
+                U[k + j] = c * uj + sn * rj
+                r[j] = c * rj - sn * uj
+            ui = u[i]
+            u[i] = c * ui + sn * ry
+            ry = c * ry - sn * ui
+
     def _solve(self):
-        W = self._W
-        R = self._R
+        """Coefficients and covariance from U, with the prior rotated in and
+        the reading noise's share taken out of the rate feature's power."""
+        V = self._W
+        U = self._U
         D = self._D
-        for i in range(_NF * _NF):
-            W[i] = R[i]
-        for i in range(_NF):
-            W[i * _NF + i] += D[i]
-        # take the reading noise's share out of the rate feature's power (it
-        # is uncorrelated with the level features), at most 90 % of it
-        corr = self._wsum * self._td_gain * self._tn_var
-        lim = 0.7 * R[2 * _NF + 2]
-        W[2 * _NF + 2] -= corr if corr < lim else lim
-        if not _solve_inverse(W, self._M, _NF):
-            return
+        r = self._row
         M = self._M
+        th = self._theta
+        g = self._u_scale
+        for i in range(_NF * _NF):
+            V[i] = U[i] * g
+        v = self._v
+        for i in range(_NF):
+            v[i] = self._u[i] * g
+        for i in range(_NF):
+            for j in range(_NF):
+                r[j] = 0.0
+            r[i] = math.sqrt(D[i])
+            self._rotate_in(V, v, r, 0.0, i)
+        # V := V^-1 in place (upper triangular, diagonal >= sqrt of the prior)
+        for i in range(_NF - 1, -1, -1):
+            k = i * _NF
+            V[k + i] = 1.0 / V[k + i]
+            for j in range(_NF - 1, i, -1):
+                s = 0.0
+                for m in range(i + 1, j + 1):
+                    s += V[k + m] * V[m * _NF + j]
+                V[k + j] = -V[k + i] * s
+        for i in range(_NF):
+            for j in range(i, _NF):
+                s = 0.0
+                for m in range(j, _NF):
+                    s += V[i * _NF + m] * V[j * _NF + m]
+                M[i * _NF + j] = s
+                M[j * _NF + i] = s
+        # the reading noise's share of the rate feature's power (it is
+        # uncorrelated with the level features), at most 70 % of it, comes
+        # off R's diagonal: a rank-one change of M (Sherman-Morrison)
+        r22 = (U[2] * U[2] + U[_NF + 2] * U[_NF + 2] + U[2 * _NF + 2] * U[2 * _NF + 2]) * g * g
+        corr = self._wsum * self._td_gain * self._tn_var
+        lim = 0.7 * r22
+        if corr > lim:
+            corr = lim
+        den = 1.0 - corr * M[2 * _NF + 2]
+        if den <= 0.01:
+            # not positive definite without that share: keep the last fit
+            return
+        g = corr / den
+        m2 = self._row
+        for i in range(_NF):
+            m2[i] = M[i * _NF + 2]
         for i in range(_NF):
             s = 0.0
+            for j in range(i, _NF):
+                s += V[i * _NF + j] * v[j]
+            th[i] = s
+        for i in range(_NF):
             for j in range(_NF):
-                s += M[i * _NF + j] * self._zv[j]
-            self._theta[i] = s
+                M[i * _NF + j] += g * m2[i] * m2[j]
+        t2 = th[2]
+        for i in range(_NF):
+            th[i] += g * m2[i] * t2
 
     # --- windows ----------------------------------------------------------
     def _restart_windows(self):
@@ -585,10 +654,12 @@ class Detector:
         self._hinge_n = 0
         for i in range(self._nw):
             self._ar[i] = 0.0
-            self._br[i] = 0.0
+            self._sr[i] = 0.0
         for i in range(_NS * self._nw):
             self._a[i] = 0.0
-            self._b[i] = 0.0
+            self._s[i] = 0.0
+        for i in range(_NS + 1):
+            self._ref[i] = 0.0
         for i in range(self._nw):
             self._z[i] = 0.0
             self._sm[i] = 0.0
@@ -599,6 +670,8 @@ class Detector:
             self.state = "ok"
 
     def _push(self, yp, yt, yd, yq, yr):
+        nw = self._nw
+        ring_n = self._ring_n
         pos = self._pos
         cnt = self._count
         rp = self._rp
@@ -606,43 +679,61 @@ class Detector:
         rd = self._rd
         rq = self._rq
         A = self._a
-        B = self._b
+        S = self._s
         win = self._win
-        nw = self._nw
-        ring_n = self._ring_n
-        # per window: the sums of the four signals (at w, w + nw, ...),
-        # each taking in the new value and letting out the one n samples old
+        half = self._h
+        ref = self._ref
+        if cnt == 0:
+            # windows restarted: take the references from the first values
+            ref[0] = yp
+            ref[1] = yt
+            ref[2] = yd
+            ref[3] = yq
+            ref[_NS] = yr
+        rfp = ref[0]
+        rft = ref[1]
+        rfd = ref[2]
+        rfq = ref[3]
+        dp = yp - rfp
+        dtc = yt - rft
+        dd = yd - rfd
+        dq = yq - rfq
+        # per window, for each signal: S takes in the new value at +h and
+        # lets out the one n samples old at -h, every other sample moving one
+        # place older (-A); while the window fills, its middle moves instead
         for w in range(nw):
             n = win[w]
             if cnt >= n:
                 j = (pos - n) % ring_n
-                out = rp[j]
-                B[w] = B[w] - A[w] + n * out
-                A[w] = A[w] - out + yp
+                h = half[w]
+                out = rp[j] - rfp
+                S[w] += h * (dp + out) + out - A[w]
+                A[w] += dp - out
                 k = w + nw
-                out = rt[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yt
+                out = rt[j] - rft
+                S[k] += h * (dtc + out) + out - A[k]
+                A[k] += dtc - out
                 k += nw
-                out = rd[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yd
+                out = rd[j] - rfd
+                S[k] += h * (dd + out) + out - A[k]
+                A[k] += dd - out
                 k += nw
-                out = rq[j]
-                B[k] = B[k] - A[k] + n * out
-                A[k] = A[k] - out + yq
+                out = rq[j] - rfq
+                S[k] += h * (dq + out) + out - A[k]
+                A[k] += dq - out
             else:
-                B[w] = B[w] - A[w]
-                A[w] = A[w] + yp
+                h = 0.5 * cnt
+                S[w] += h * dp - 0.5 * A[w]
+                A[w] += dp
                 k = w + nw
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yt
+                S[k] += h * dtc - 0.5 * A[k]
+                A[k] += dtc
                 k += nw
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yd
+                S[k] += h * dd - 0.5 * A[k]
+                A[k] += dd
                 k += nw
-                B[k] = B[k] - A[k]
-                A[k] = A[k] + yq
+                S[k] += h * dq - 0.5 * A[k]
+                A[k] += dq
         rp[pos] = yp
         rt[pos] = yt
         rd[pos] = yd
@@ -650,35 +741,69 @@ class Detector:
         # raw pressure, on the gross trip's windows only
         ring = self._rr
         A = self._ar
-        B = self._br
+        S = self._sr
+        rfr = ref[_NS]
+        dr = yr - rfr
         for w in range(self._ngw):
             n = win[w]
             if cnt >= n:
-                out = ring[(pos - n) % _RAW_RING]
-                B[w] = B[w] - A[w] + n * out
-                A[w] = A[w] - out + yr
+                out = ring[(pos - n) % _RAW_RING] - rfr
+                S[w] += half[w] * (dr + out) + out - A[w]
+                A[w] += dr - out
             else:
-                B[w] = B[w] - A[w]
-                A[w] = A[w] + yr
+                S[w] += 0.5 * cnt * dr - 0.5 * A[w]
+                A[w] += dr
         ring[pos % _RAW_RING] = yr
-        self._pos = (pos + 1) % self._ring_n
-        self._count = cnt + 1
-        if cnt > self._ring_n and cnt % _RECOMPUTE == 0:
-            self._rebuild((cnt // _RECOMPUTE) % self._nw)
+        self._pos = (pos + 1) % ring_n
+        cnt += 1
+        self._count = cnt
+        if cnt % _RECOMPUTE == 0:
+            self._rebase(yp, yt, yd, yq, yr)
+            # the short windows, cheap, every time (their slopes are the
+            # most sensitive to a rounding error in S), one other in turn
+            for w in range(nw):
+                if w < 2 or w == (cnt // _RECOMPUTE) % nw:
+                    self._rebuild(w)
+
+    def _rebase(self, yp, yt, yd, yq, yr):
+        """Move each signal's reference r to its newest value: every A
+        follows (S does not depend on r)."""
+        ref = self._ref
+        A = self._a
+        cnt = self._count
+        k = 0
+        for s, v in ((0, yp), (1, yt), (2, yd), (3, yq)):
+            delta = v - ref[s]
+            ref[s] = v
+            for w in range(self._nw):
+                n = self._win[w]
+                A[k] -= (n if n < cnt else cnt) * delta
+                k += 1
+        delta = yr - ref[_NS]
+        ref[_NS] = yr
+        for w in range(self._ngw):
+            n = self._win[w]
+            self._ar[w] -= (n if n < cnt else cnt) * delta
 
     def _rebuild(self, w):
-        """Recompute one window's sums from the ring, so rounding cannot drift."""
+        """Recompute one window's sums from the rings, so rounding cannot
+        drift: A and S about the reference, which is near every value."""
         n = self._win[w]
+        if self._count < n:
+            return
         last = self._pos - 1
+        h = self._h[w]
         for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd), (3, self._rq)):
+            r = self._ref[s]
             a = 0.0
             b = 0.0
             for age in range(n):
-                v = ring[(last - age) % self._ring_n]
+                v = ring[(last - age) % self._ring_n] - r
                 a += v
-                b -= age * v
+                b += age * v
+            # sum (h - age) v: values about r are small, so little cancels
             self._a[s * self._nw + w] = a
-            self._b[s * self._nw + w] = b
+            self._s[s * self._nw + w] = h * a - b
         if w < self._ngw:
             self._rebuild_raw(w)
 
@@ -735,15 +860,19 @@ class Detector:
 
     def _rebuild_raw(self, w):
         n = self._win[w]
+        if self._count < n:
+            n = self._count
         last = self._pos - 1
+        h = 0.5 * (n - 1)
+        r = self._ref[_NS]
         a = 0.0
         b = 0.0
-        for age in range(n if self._count >= n else self._count):
-            v = self._rr[(last - age) % _RAW_RING]
+        for age in range(n):
+            v = self._rr[(last - age) % _RAW_RING] - r
             a += v
-            b -= age * v
+            b += age * v
         self._ar[w] = a
-        self._br[w] = b
+        self._sr[w] = h * a - b
 
     def _judge(self, dt, p):
         if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
@@ -765,13 +894,11 @@ class Detector:
         q = self._qstep
         qv = (0.75 * q / dt) ** 2 if q > 0.0 and self.noise_pa < 0.5 * q else 0.0
         eps = self.cfg["thermal_error"]
-        A = self._a
-        B = self._b
+        S = self._s
         cnt = self._count
         zmax = 0.0
         wmax = -1
-        Ar = self._ar
-        Br = self._br
+        Sr = self._sr
         gross = False
         spread_n = 4
         cfg = self.cfg
@@ -797,20 +924,19 @@ class Detector:
                 Z[w] = 0.0
                 continue
             f = inv_sxx[w] / dt
-            h = 0.5 * (n - 1)
-            bp = (B[w] + h * A[w]) * f
+            bp = S[w] * f
             k = w + self._nw
-            bt = (B[k] + h * A[k]) * f
+            bt = S[k] * f
             k += self._nw
-            bd = (B[k] + h * A[k]) * f
+            bd = S[k] * f
             k += self._nw
-            bq = (B[k] + h * A[k]) * f
+            bq = S[k] * f
             thermal = k1 * bt + k2 * bd + k4 * bq
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
             # the thermal term (whose features are delayed); a thermal
             # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
-            sr = (Br[w] + h * Ar[w]) * f if w < ngw else 0.0
+            sr = Sr[w] * f if w < ngw else 0.0
             thermal *= eps
             var = (nv * (g_w[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
                    + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)

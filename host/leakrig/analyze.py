@@ -137,7 +137,8 @@ def replay(samples, params=None, shifts=None, progress=None):
         n += 1
         if progress and n % 10000 == 0:
             progress(n, total)
-        ev = det.update(t, p, temp, q)
+        # Board time in ms, as the board's detector takes it (frames carry it to the ms).
+        ev = det.update_ms(int(round(t * 1000.0)), p, temp, q)
         while ev:
             events.append({"t_s": _clean(t), "event": ev, "rate_pa_s": _clean(det.rate_pa_s),
                            "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
