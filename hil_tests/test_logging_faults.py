@@ -105,6 +105,10 @@ def test_logger_killed_leaves_clean_store(dut, tmp_path, record):
     # those is gone (in lockstep time the killed logger's unsaved half
     # second can be hundreds of frames).
     ring = int(dut.command("config get ring_frames")["ring_frames"])
+    print(again.stdout)  # shown when the test fails: the second logger's summary
+    db = sqlite3.connect(str(out))
+    print(db.execute("SELECT kind, detail FROM link_events").fetchall()[-40:])
+    db.close()
     record("frames_lost_across_restart", lost, "frames", high=max(0, missing - ring))
     assert hi - lo + 1 - distinct <= 3 + lost, (lo, hi, distinct)  # status replies are not stored
 

@@ -214,14 +214,18 @@ class Logger:
         self.finish()
 
     def finish(self):
-        # Give outstanding resends time to come back (a busy host or a slow
-        # link takes seconds; with none outstanding this ends at once).
+        # Give outstanding resends time to come back: as long as they keep
+        # coming, and 5 s after the last one (a busy host or a slow link
+        # takes seconds; with none outstanding this ends at once).
         deadline = time.monotonic() + 5.0
         while (self._wanted or self._backfill) and time.monotonic() < deadline:
+            before = len(self._wanted) + len(self._backfill)
             try:
                 self.ingest(self.link.read_frames())
             except LinkError:
                 break
+            if len(self._wanted) + len(self._backfill) < before:
+                deadline = time.monotonic() + 5.0
         self.store.end_run(self.summary())
 
     def close(self):
