@@ -95,3 +95,27 @@ def test_board_time_is_paced_by_the_wall_clock_while_no_host_listens(board):
         while clock.now_s - start < 60 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert clock.now_s - start >= 60
+
+
+def test_a_host_that_reads_slowly_is_still_there(board):
+    """A full port (its host has not read yet) is not an absent host: what
+    the board writes waits for it instead of being dropped mid-frame."""
+    ser = serial.Serial(board.port, timeout=0.5)
+    try:
+        _at_prompt(ser)
+        ser.write(b"exec(\"for i in range(3000): print('line %05d ' % i + 'x' * 60)\")\r")
+        deadline = time.monotonic() + 30
+        while ser.in_waiting < 2048 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # the port stays full a while: the host is slow, not gone
+        assert not board.host_away()
+        got = b""
+        deadline = time.monotonic() + 120
+        while b"line 02999" not in got and time.monotonic() < deadline:
+            got += ser.read(65536)
+    finally:
+        ser.close()
+    lines = [ln.strip() for ln in got.split(b"\n") if ln.startswith(b"line ")]
+    numbers = [int(ln.split()[1]) for ln in lines]
+    assert numbers == list(range(numbers[0], 3000)), "lines lost or cut while the host read slowly"
+    assert numbers[0] == 0

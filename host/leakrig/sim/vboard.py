@@ -148,13 +148,15 @@ class VirtualBoard:
         fd = self._outer
         if not self._plugged or fd is None:
             return True
+        # Only the hang-up matters: a port whose host is slow to read (not
+        # writable now) still has a host.
         poller = select.poll()
-        poller.register(fd, select.POLLOUT)
+        poller.register(fd, select.POLLIN)
         try:
             events = poller.poll(0)
         except (OSError, ValueError):
             return True
-        return not events or bool(events[0][1] & (select.POLLHUP | select.POLLNVAL | select.POLLERR))
+        return any(ev & (select.POLLHUP | select.POLLNVAL | select.POLLERR) for _, ev in events)
 
     def unplug(self):
         """The cable is pulled: the port's device goes away (readers get an
