@@ -11,7 +11,6 @@ times and rates of single over double precision, measured in the same run.
 The single-precision VM: env LEAKRIG_MICROPYTHON_MCU32, else
 /work/shared/vm/micropython-mcu32, else micropython-mcu32 beside this Python."""
 import os
-import shutil
 import subprocess
 import sys
 from array import array
@@ -22,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "host"))
 from leakrig import fwpath  # noqa: E402
+from leakrig.sim.vmenv import mcu32_binary  # noqa: E402,F401  (the tests take it from here too)
 from leakrig.synth import Trace  # noqa: E402
 
 FEED = HERE / "detector_feed.py"
@@ -46,15 +46,6 @@ CASES = {
     "puncture_10hz": (dict(dt=0.1, orifice_mm=0.8, compliance_ml_per_kpa=4.0), 2.5, 2.2),
 }
 
-
-def mcu32_binary():
-    env = os.environ.get("LEAKRIG_MICROPYTHON_MCU32")
-    if env:
-        return env if Path(env).exists() else None
-    for cand in (Path("/work/shared/vm/micropython-mcu32"), Path(sys.executable).parent / "micropython-mcu32"):
-        if cand.exists():
-            return str(cand)
-    return shutil.which("micropython-mcu32")
 
 
 def write_trace(path, seed=1, hours=1.0, onset_h=None, **trace_kw):

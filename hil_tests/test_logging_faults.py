@@ -25,6 +25,18 @@ def _seqs(db_path):
     return rows
 
 
+def _wait_storing(proc, out, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists():
+            try:
+                if _seqs(out):
+                    return
+            except sqlite3.Error:
+                pass
+        time.sleep(0.1)
+
+
 def test_unplug_is_reconnected_and_gap_backfilled(dut, rig, tmp_path, record):
     if not rig.simulated:
         pytest.skip("needs a rig that can pull the cable")
@@ -35,15 +47,7 @@ def test_unplug_is_reconnected_and_gap_backfilled(dut, rig, tmp_path, record):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Pull the cable once the logger is storing (lockstep time runs as fast
     # as the logger reads, so a fixed wait says nothing about board time).
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists():
-            try:
-                if _seqs(out):
-                    break
-            except sqlite3.Error:
-                pass
-        time.sleep(0.1)
+    _wait_storing(proc, out)
     rig.unplug(board_seconds=5.0)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
@@ -112,17 +116,6 @@ def test_logger_killed_leaves_clean_store(dut, tmp_path, record):
     record("frames_lost_across_restart", lost, "frames", high=max(0, missing - ring))
     assert hi - lo + 1 - distinct <= 3 + lost, (lo, hi, distinct)  # status replies are not stored
 
-
-def _wait_storing(proc, out, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists():
-            try:
-                if _seqs(out):
-                    return
-            except sqlite3.Error:
-                pass
-        time.sleep(0.1)
 
 
 def test_host_slow_to_reconnect_loses_nothing(dut, rig, tmp_path, record):

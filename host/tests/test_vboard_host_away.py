@@ -26,6 +26,13 @@ def _at_prompt(ser, timeout=30.0):
     assert b">>> " in buf, buf
 
 
+def _wait_full(ser, timeout=30.0):
+    """Until the host side holds a port's worth of unread output."""
+    deadline = time.monotonic() + timeout
+    while ser.in_waiting < 2048 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _returns_within(call, seconds):
     """Run call in a thread; True if it returned within seconds."""
     t = threading.Thread(target=call, daemon=True)
@@ -41,9 +48,7 @@ def test_replug_and_unplug_do_not_wait_for_a_host_that_stopped_reading(board):
         # The VM prints for ever; the host reads no more, so the pty fills
         # and the board's output waits on it.
         ser.write(b"exec(\"while 1: print('x' * 200)\")\r")
-        deadline = time.monotonic() + 30
-        while ser.in_waiting < 2048 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_full(ser)
         time.sleep(0.5)
         assert _returns_within(board.replug, 15), "replug waits for a host that does not read"
         assert _returns_within(board.unplug, 15), "unplug waits for a host that does not read"
@@ -104,9 +109,7 @@ def test_a_host_that_reads_slowly_is_still_there(board):
     try:
         _at_prompt(ser)
         ser.write(b"exec(\"for i in range(3000): print('line %05d ' % i + 'x' * 60)\")\r")
-        deadline = time.monotonic() + 30
-        while ser.in_waiting < 2048 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_full(ser)
         time.sleep(1.0)  # the port stays full a while: the host is slow, not gone
         assert not board.host_away()
         got = b""

@@ -36,9 +36,7 @@ class BudgetRun:
     def __init__(self, board):
         self.board = board
         self.faithful = None
-        self.heap_total = None
         self.board_heap = boards.load(board).get("sim_heap_kb", 0) * 1024
-        self.mem_free = None
         self.mem_low = None
         self.board_s = 0.0
         self.samples = 0
@@ -103,9 +101,7 @@ def run_board(board, board_s=600.0, rate_hz=10.0, progress=None):
                         if result.board_s >= board_s:
                             break
                 status = dut.command("status", timeout=30.0)
-                result.mem_free = int(status["mem_free"])
                 result.mem_low = int(status["mem_low"])
-                result.heap_total = int(status["mem_total"])
             finally:
                 dut.close()
         finally:
