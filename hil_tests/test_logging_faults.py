@@ -128,7 +128,7 @@ def test_host_slow_to_reconnect_loses_nothing(dut, rig, tmp_path, record):
     out = tmp_path / "slow-host.sqlite"
     dut.samples(3)
     dut.close()
-    proc = subprocess.Popen(_log_cmd(dut.port, out, "--board-duration", "120"),
+    proc = subprocess.Popen(_log_cmd(dut.port, out, "--board-duration", "30"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_storing(proc, out)
