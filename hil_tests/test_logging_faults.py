@@ -37,6 +37,42 @@ def _wait_storing(proc, out, timeout=60):
         time.sleep(0.1)
 
 
+def _finish(proc, out, timeout, rig=None):
+    """The logger's output once it ends; if it has not ended in `timeout`
+    seconds it is stopped (woken first, if stopped) and the test fails with
+    what it said and the store's link events."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    _reap(proc)
+    stdout, stderr = proc.communicate()
+    events = []
+    if out.exists():
+        db = sqlite3.connect(str(out))
+        events = db.execute("SELECT kind, detail FROM link_events").fetchall()[-30:]
+        db.close()
+    board = ""
+    if rig is not None and rig.simulated:
+        vb = rig.vboard
+        board = "board: plugged %s, host away %s, port -> %s" % (
+            vb._plugged, vb.host_away(), os.path.realpath(vb.port))
+    pytest.fail("the logger had not ended after %d s\nstdout: %s\nstderr: %s\nlink events: %s\n%s"
+                % (timeout, stdout[-2000:], stderr[-2000:], events, board))
+
+
+def _reap(proc):
+    """Stop a logger for good, even one that was SIGSTOPped: it must not keep
+    the port from the tests that follow."""
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.kill()
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
 def test_unplug_is_reconnected_and_gap_backfilled(dut, rig, tmp_path, record):
     if not rig.simulated:
         pytest.skip("needs a rig that can pull the cable")
@@ -48,8 +84,11 @@ def test_unplug_is_reconnected_and_gap_backfilled(dut, rig, tmp_path, record):
     # Pull the cable once the logger is storing (lockstep time runs as fast
     # as the logger reads, so a fixed wait says nothing about board time).
     _wait_storing(proc, out)
-    rig.unplug(board_seconds=5.0)
-    stdout, stderr = proc.communicate(timeout=120)
+    try:
+        rig.unplug(board_seconds=5.0)
+        stdout, stderr = _finish(proc, out, timeout=120)
+    finally:
+        _reap(proc)
     assert proc.returncode == 0, stderr
     seqs = [s for b, s in _seqs(out)]
     db = sqlite3.connect(str(out))
@@ -141,12 +180,9 @@ def test_host_slow_to_reconnect_loses_nothing(dut, rig, tmp_path, record):
         board_away = rig.clock.now_s - board_0
         wall_away = time.monotonic() - wall_0
         os.kill(proc.pid, signal.SIGCONT)
-        stdout, stderr = proc.communicate(timeout=300)
+        stdout, stderr = _finish(proc, out, timeout=120, rig=rig)
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
-            proc.kill()
-            proc.wait()
+        _reap(proc)
     assert proc.returncode == 0, stderr
     record("board_time_while_host_away_s", round(board_away, 2), "s", high=round(wall_away + 1.0, 2))
     lost_line = [ln for ln in stdout.splitlines() if ln.startswith("gaps")][0]

@@ -122,3 +122,35 @@ def test_a_host_that_reads_slowly_is_still_there(board):
     numbers = [int(ln.split()[1]) for ln in lines]
     assert numbers == list(range(numbers[0], 3000)), "lines lost or cut while the host read slowly"
     assert numbers[0] == 0
+
+
+def test_a_cable_pulled_by_hand_stays_out_until_replugged(board):
+    """unplug() by hand holds until replug(): the pump, which plugs the cable
+    back for scheduled link faults, must not undo it, nor leave the board
+    half plugged (a port with no device behind it) when the two meet."""
+    import os
+    for _ in range(20):
+        board.unplug()
+        time.sleep(0.2)  # several pump turns
+        assert not os.path.exists(board.port), "the pump plugged a held cable back in"
+        assert board.host_away()
+        board.replug()
+        assert os.path.exists(board.port)
+        with serial.Serial(board.port, timeout=0.5):
+            assert not board.host_away()
+
+
+def test_a_scheduled_unplug_and_a_replug_by_hand_leave_a_working_port(board):
+    """unplug_for() and replug() from two threads at once: afterwards the
+    port exists and a host that opens it is seen."""
+    import os
+    for _ in range(30):
+        t = threading.Thread(target=board.unplug_for, args=(0.0,))
+        t.start()
+        board.replug()
+        t.join()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(board.port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with serial.Serial(board.port, timeout=0.5):
+            assert not board.host_away()

@@ -68,6 +68,7 @@ class VirtualBoard:
         self._raw = False
         self._stop = threading.Event()
         self._plugged = True
+        self._held_out = False  # unplugged by hand: only replug() ends it
         self._lock = threading.RLock()
         # Waits for a slow host with the lock released (unplug, replug and
         # stop must never queue behind output nobody reads).
@@ -158,24 +159,36 @@ class VirtualBoard:
             return True
         return any(ev & (select.POLLHUP | select.POLLNVAL | select.POLLERR) for _, ev in events)
 
-    def unplug(self):
+    def unplug(self, hold=True):
         """The cable is pulled: the port's device goes away (readers get an
-        error), and what the board writes meanwhile is lost."""
-        self._plugged = False  # first: lets a blocked write give up
+        error), and what the board writes meanwhile is lost. A cable pulled
+        by hand (hold) stays out until replug(); the scenario's link faults
+        and unplug_for() plug it back themselves."""
+        if hold:
+            self._held_out = True  # first: the pump must not plug it back
+        self._plugged = False  # lets a write waiting on the port give up
         with self._lock:
+            self._plugged = False  # again: a replug may have come in between
             if self._outer is not None:
                 os.close(self._outer)
-            self._outer = None
-            try:
-                os.unlink(self.port)
-            except OSError:
-                pass
+                self._outer = None
+                try:
+                    os.unlink(self.port)
+                except OSError:
+                    pass
 
     def replug(self):
         with self._lock:
-            if not self._plugged:
+            self._held_out = False
+            self._plug_in()
+
+    def _plug_in(self):
+        with self._lock:
+            if self._held_out:
+                return
+            if self._outer is None:
                 self._open_outer()
-                self._plugged = True
+            self._plugged = True
 
     # --- the VM -----------------------------------------------------------
     def _start_vm(self, boot):
@@ -270,7 +283,7 @@ class VirtualBoard:
         """Unplug for `seconds` of simulated time (lockstep-safe: the gap in
         the stream is that much board time, however fast the VM runs)."""
         self.unplug_until_s = self.hardware.clock.now_s + seconds
-        self.unplug()
+        self.unplug(hold=False)
 
     def _to_host(self, data):
         self._output_since_interrupt = True
@@ -359,10 +372,12 @@ class VirtualBoard:
                 want = False
             else:
                 self.unplug_until_s = None
+        if self._held_out:
+            return
         if want and not self._plugged:
-            self.replug()
+            self._plug_in()
         elif not want and self._plugged:
-            self.unplug()
+            self.unplug(hold=False)
 
     def _pump(self):
         while not self._stop.is_set():
