@@ -1,6 +1,7 @@
 """Offline replay of the firmware's own detector (firmware/leakrig_fw/detector.py)
 over a CSV file or a leakrig SQLite log: the events it raises, and a summary."""
 import csv
+import os
 import json
 import math
 import sqlite3
@@ -170,3 +171,96 @@ def print_table(events, summary, out):
     out.write("%d samples, %d events, final state %s, rate %s ± %s Pa/s, thermal %s Pa/K, lag %s s\n" % (
         summary["samples"], summary["events"], summary["state"], f(summary["rate_pa_s"], "%.3f"),
         f(summary["rate_sigma_pa_s"], "%.3f"), f(summary["pa_per_k"], "%.0f"), f(summary["lag_s"], "%.1f")))
+
+
+def log_board(path):
+    """The board a leakrig log names (its hello frame), or None."""
+    try:
+        with open(path, "rb") as f:
+            if not f.read(16).startswith(b"SQLite format 3"):
+                return None
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        try:
+            row = db.execute("SELECT board FROM runs WHERE board IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            db.close()
+    except (OSError, sqlite3.DatabaseError):
+        return None
+    return row[0] if row else None
+
+
+def _vm_value(text):
+    return None if text == "-" else float(text)
+
+
+def replay_on_vm(samples, params=None, shifts=None, progress=None, binary=None, heap_kb=None):
+    """replay() inside a MicroPython VM (`binary`, e.g. the 32-bit
+    single-precision one): the firmware's detector with the board's own
+    arithmetic. Event values come as the board formats them in its frames
+    (rates to 4 decimals, forecast to the second)."""
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    from .sim import vmenv
+
+    binary = binary or vmenv.micropython_binary()
+    driver = Path(__file__).resolve().parent / "vmreplay" / "_detreplay.py"
+    env = dict(os.environ)
+    env["MICROPYPATH"] = str(fwpath.firmware_dir())
+    cmd = [binary]
+    if heap_kb:
+        cmd += ["-X", "heapsize=%d" % (heap_kb * 1024)]
+    cmd.append(str(driver))
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, bufsize=1 << 16)
+    except OSError as exc:
+        raise UserError("cannot run %s: %s" % (binary, exc.strerror or exc))
+
+    def feed():
+        try:
+            w = proc.stdin.write
+            for name, value in sorted((params or {}).items()):
+                w("p %s %r\n" % (name, float(value)))
+            for i, (t, p, temp, q) in enumerate(samples):
+                if shifts and i in shifts:
+                    w("z %r\n" % shifts[i])
+                # the values as the board's frame carried them (3 decimals)
+                w("s %d %s %s %d\n" % (int(round(t * 1000.0)),
+                                       "nan" if p != p else "%.3f" % p,
+                                       "nan" if temp != temp else "%.3f" % temp, q))
+            w("e\n")
+            proc.stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    events = []
+    final = None
+    total = len(samples)
+    for line in proc.stdout:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "E" and len(parts) == 8:
+            events.append({"t_s": int(parts[2]) / 1000.0, "event": parts[1],
+                           "rate_pa_s": _vm_value(parts[3]), "rate_sigma_pa_s": _vm_value(parts[4]),
+                           "rate_ml_min": _vm_value(parts[5]), "time_to_min_s": _vm_value(parts[6]),
+                           "state": parts[7]})
+        elif parts[0] == "P" and progress:
+            progress(int(parts[1]), total)
+        elif parts[0] == "F" and len(parts) == 10:
+            final = parts
+    err = proc.stderr.read()
+    proc.wait()
+    feeder.join(5)
+    if final is None:
+        last = err.strip().splitlines()[-1] if err.strip() else "exit %d" % proc.returncode
+        raise UserError("replay on %s failed: %s" % (binary, last))
+    v = [_vm_value(x) for x in final[2:9]]
+    summary = {"samples": int(final[9]), "events": len(events), "state": final[1],
+               "rate_pa_s": v[0], "rate_sigma_pa_s": v[1], "rate_ml_min": v[2], "time_to_min_s": v[3],
+               "pa_per_k": v[4], "lag_s": v[5], "noise_pa": v[6]}
+    return events, summary

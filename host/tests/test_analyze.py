@@ -137,3 +137,43 @@ def test_replay_reports_progress():
     samples = [(i * 0.1, 300000.0 + (i % 7), 20.0, 0) for i in range(25000)]
     replay(samples, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(10000, 25000), (20000, 25000)]
+
+
+def test_a_single_precision_board_log_replays_exactly_on_the_32bit_vm(tmp_path):
+    """A log from a board-faithful virtual Pico (32-bit VM, single precision):
+    `leakrig analyze` replays it on the same kind of VM and gives the
+    board's own events, with rates and forecasts equal to the digit."""
+    import pytest
+
+    from leakrig.deploy import deploy
+    from leakrig.logger import Logger
+    from leakrig.sim import vmenv
+    from leakrig.sim.rig import build_virtual_board
+
+    if not vmenv.mcu32_binary():
+        pytest.skip("no 32-bit single-precision VM (docs/boards.md)")
+    log = tmp_path / "pico.sqlite"
+    vb = build_virtual_board("pico", "intermittent")
+    assert vb.faithful
+    vb.start()
+    try:
+        deploy(vb.port, "pico", config={"rate_hz": 1, "detector": {"learn_s": 900}}, progress=lambda s: None)
+        logger = Logger(vb.port, str(log))
+        try:
+            logger.run(board_duration_s=2700, duration_s=240)
+        finally:
+            logger.close()
+    finally:
+        vb.stop()
+    board = [(float(e["t"]), e["ev"], e.get("r"), e.get("ttm")) for e in logger.events
+             if e.get("ev") in ("leak_suspected", "leak_detected", "gross_leak", "cleared", "sensor_fault")]
+    assert board and board[0][0] > 1800.0, board
+
+    r = subprocess.run([sys.executable, "-m", "leakrig.cli", "analyze", str(log), "--json",
+                        "--param", "learn_s=900"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    replay = [json.loads(ln) for ln in r.stdout.splitlines()]
+    replay = [(e["t_s"], e["event"], "%.4f" % e["rate_pa_s"],
+               None if e["time_to_min_s"] is None else "%.0f" % e["time_to_min_s"])
+              for e in replay if "event" in e]
+    assert replay == board, (replay, board)

@@ -15,7 +15,47 @@ def add_parser(sub):
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="detector parameter (docs/detector.md), repeatable")
     p.add_argument("--config", help="board config JSON; its \"detector\" object gives parameters")
+    p.add_argument("--vm", default="auto", metavar="WHERE",
+                   help="where the detector runs: auto (a log from a 32-bit single-precision board "
+                        "replays on the 32-bit VM, with that board's arithmetic), host (this Python, "
+                        "double precision), mcu32, or a MicroPython binary's path")
     return p
+
+
+def _where(args, board_name):
+    """(binary or None for this Python, board definition or None)."""
+    import os
+
+    from .. import boards
+    from ..sim import vmenv
+
+    board_def = None
+    if board_name:
+        try:
+            board_def = boards.load(board_name)
+        except (UserError, OSError):
+            board_def = None
+    choice = args.vm
+    if choice == "host":
+        return None, board_def
+    if choice == "mcu32":
+        found = vmenv.mcu32_binary()
+        if not found:
+            raise UserError("--vm mcu32: no %s found (see docs/boards.md)" % vmenv.MCU32_NAME)
+        return found, board_def
+    if choice != "auto":
+        if not os.access(choice, os.X_OK):
+            raise UserError("--vm %s: not an executable MicroPython" % choice)
+        return choice, board_def
+    if board_def is None or board_def.get("mcu", "unix") == "unix":
+        return None, board_def
+    found = vmenv.mcu32_binary()
+    if not found:
+        sys.stderr.write("leakrig: the log is from %s (single precision); replaying in double "
+                         "precision, so rates may differ in the last digits (install %s: "
+                         "docs/boards.md)\n" % (board_name, vmenv.MCU32_NAME))
+        return None, board_def
+    return found, board_def
 
 
 def _params(args):
@@ -42,11 +82,14 @@ def _params(args):
 def run(args):
     from .. import analyze
 
-    params = _params(args)
+    samples = analyze.read_samples(args.input)
+    binary, board_def = _where(args, analyze.log_board(args.input))
+    # the board definition's detector defaults, as deployed, under what is given here
+    params = dict(((board_def or {}).get("config") or {}).get("detector") or {})
+    params.update(_params(args))
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    samples = analyze.read_samples(args.input)
     console = Console(stderr=True)
     # a bar on a terminal only, and only for a log long enough to wait for
     with Progress(TextColumn("replaying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -54,8 +97,13 @@ def run(args):
                   disable=not console.is_terminal or len(samples) < 50000) as bar:
         task = bar.add_task("replay", total=len(samples))
         try:
-            events, summary = analyze.replay(samples, params, analyze.read_shifts(args.input),
-                                             progress=lambda done, total: bar.update(task, completed=done))
+            show = lambda done, total: bar.update(task, completed=done)  # noqa: E731
+            shifts = analyze.read_shifts(args.input)
+            if binary is None:
+                events, summary = analyze.replay(samples, params, shifts, progress=show)
+            else:
+                events, summary = analyze.replay_on_vm(samples, params, shifts, progress=show,
+                                                       binary=binary)
         except ValueError as exc:
             raise UserError(str(exc))
     if args.json:
