@@ -1,6 +1,9 @@
 """Firmware unit tests run on the MicroPython unix port, not on CPython: each
-test_*.py here is run once on the VM by run.py, and each of its test_*
-functions becomes a pytest item with the VM's verdict."""
+test_*.py here is run by run.py once on each VM there is, the 64-bit
+double-precision one and the 32-bit single-precision one a board's
+MicroPython is like (when installed), and each of its test_* functions
+becomes a pytest item per VM (`test_x[unix64]`, `test_x[mcu32]`) with that
+VM's verdict."""
 import ast
 from pathlib import Path
 
@@ -15,26 +18,40 @@ def pytest_pycollect_makemodule(module_path, parent):
     return None
 
 
+def _vms():
+    """(tag, binary) of each VM the firmware tests run on."""
+    from leakrig.sim import vmenv
+
+    vms = [("unix64", None)]
+    mcu32 = vmenv.mcu32_binary()
+    if mcu32:
+        vms.append(("mcu32", mcu32))
+    return vms
+
+
 class VMModule(pytest.File):
-    _results = None
-
     def collect(self):
+        self._results = {}
         tree = ast.parse(self.path.read_text())
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                yield VMItem.from_parent(self, name=node.name)
+        for tag, binary in _vms():
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                    item = VMItem.from_parent(self, name="%s[%s]" % (node.name, tag))
+                    item.test_name, item.vm_tag, item.vm_binary = node.name, tag, binary
+                    yield item
 
-    def results(self):
-        if self._results is None:
+    def results(self, tag, binary):
+        if tag not in self._results:
             from leakrig.sim.testing import VMHarness
 
             script = "import sys\nsys.path.append(%r)\nimport run\nrun.main(%r)\n" % (
                 str(HERE), self.path.stem)
             with VMHarness() as h:
-                rc, out = h.run(script, timeout=300)
-            self._results = _parse(out)
-            self._results["__output__"] = out
-        return self._results
+                rc, out = h.run(script, timeout=300, binary=binary)
+            results = _parse(out)
+            results["__output__"] = out
+            self._results[tag] = results
+        return self._results[tag]
 
 
 def _parse(out):
@@ -63,15 +80,15 @@ class VMFailure(Exception):
 
 class VMItem(pytest.Item):
     def runtest(self):
-        results = self.parent.results()
-        if self.name not in results:
+        results = self.parent.results(self.vm_tag, self.vm_binary)
+        if self.test_name not in results:
             raise VMFailure("test did not run on the VM; output:\n" + results["__output__"][-3000:])
-        if results[self.name] is not None:
-            raise VMFailure(results[self.name])
+        if results[self.test_name] is not None:
+            raise VMFailure(results[self.test_name])
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, VMFailure):
-            return "on the MicroPython VM:\n" + str(excinfo.value)
+            return "on the MicroPython VM (%s):\n%s" % (self.vm_tag, excinfo.value)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):

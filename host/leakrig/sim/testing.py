@@ -37,10 +37,11 @@ class VMHarness:
     def onewire(self, pin_id):
         return self.hardware.onewire(pin_id)
 
-    def run(self, script, timeout=60, heap_kb=None):
-        """Run script text on the VM; return (exit code, stdout+stderr text)."""
+    def run(self, script, timeout=60, heap_kb=None, binary=None):
+        """Run script text on the VM (binary: another MicroPython, e.g. the
+        32-bit one); return (exit code, stdout+stderr text)."""
         env = vm_environment(self.socket_path, extra_path=[firmware_dir()])
-        cmd = vm_command(heap_kb=heap_kb, boot=False) + ["-c", script]
+        cmd = vm_command(heap_kb=heap_kb, boot=False, binary=binary) + ["-c", script]
         cpu = self.cpu
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
                               timeout=timeout, cwd=self._dir.name,
