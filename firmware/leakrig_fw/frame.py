@@ -155,12 +155,12 @@ def decode(line):
     if line[star] != 42:  # '*'
         raise FrameError("no CRC")
     body = line[1:star]
-    try:
-        want = int(line[star + 1:], 16)
-    except ValueError:
-        raise FrameError("bad CRC field")
-    if line[star + 1:].upper() != line[star + 1:]:
-        raise FrameError("bad CRC field")
+    # Exactly 8 upper-case hex digits: int() alone would also take a space,
+    # a sign or a '_' in place of a digit (" 892C49C" reads as "0892C49C").
+    for b in line[star + 1:]:
+        if not (48 <= b <= 57 or 65 <= b <= 70):  # '0'-'9', 'A'-'F'
+            raise FrameError("bad CRC field")
+    want = int(line[star + 1:], 16)
     if checksum(body) != want:
         raise FrameError("CRC mismatch")
     try:

@@ -1,6 +1,8 @@
 """Frame codec (the firmware's own file, imported by the host)."""
 import string
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from leakrig import fwpath  # noqa: F401
@@ -42,6 +44,20 @@ def test_any_single_byte_corruption_is_rejected(seq, kind, fields, data):
     # A hex digit of the CRC changed case only (a-f vs A-F) is still rejected
     # above; anything that decodes must be the very same frame.
     raise AssertionError("corrupted frame accepted: %r -> %r" % (bytes(bad), decoded))
+
+
+def test_a_crc_digit_replaced_by_what_int_would_skip_is_rejected():
+    """A leading zero of the CRC replaced by a blank, a sign or a '_' reads
+    as the same number to int(): the decoder must still refuse it."""
+    good = frame.encode(240, "E", [])
+    star = good.index(b"*")
+    crc = good[star + 1:star + 9]
+    assert crc.startswith(b"0"), good  # this frame's CRC has a leading zero
+    frame.decode(good)
+    for sub in (b"\t", b" ", b"+", b"_"):
+        bad = good[:star + 1] + sub + good[star + 2:]
+        with pytest.raises(frame.FrameError):
+            frame.decode(bad)
 
 
 @given(seqs, kinds, field_lists, st.data())
