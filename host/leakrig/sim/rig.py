@@ -1,5 +1,7 @@
 """The simulated rig: a scenario's loop physics behind chip emulators, wired
 to a board definition's buses exactly where the board says its sensors sit."""
+import copy
+import math
 import sys
 
 from .. import boards
@@ -26,6 +28,7 @@ class Rig:
 
     def _install(self, scenario, seed):
         self.scenario = scenario
+        self.replay = getattr(scenario, "recording", None)  # recording.ReplaySpec or None
         self.seed = seed if seed is not None else getattr(scenario, "seed", 0)
         self.model = scenario.build_model() if scenario is not None else None
         self.t0_s = self.clock.now_s  # scenario time zero
@@ -40,7 +43,9 @@ class Rig:
         from . import wiring
         self.emulators = {}
         for role, spec in self.board_def.get("sensors", {}).items():
-            self.emulators[role] = wiring.attach(self, role, spec)
+            chip = self.emulators[role] = wiring.attach(self, role, spec)
+            if self.replay is not None and self.replay.role_keys(spec) and hasattr(chip, "latch_at_read"):
+                chip.latch_at_read = True  # a conversion read one cycle later
         self._apply_device_faults()
         self.link_faults = self._link_faults()
 
@@ -49,6 +54,12 @@ class Rig:
         from .scenario import load_scenario
         scenario = None if name_or_path in (None, "", "none") else load_scenario(name_or_path)
         self._install(scenario, seed)
+
+    def on_board_boot(self):
+        """A recording plays from the board's boot, as it was logged: each
+        time the board boots, its scenario time starts again at zero."""
+        if self.replay is not None:
+            self.t0_s = self.clock.now_s
 
     @property
     def scenario_time_s(self):
@@ -63,20 +74,70 @@ class Rig:
 
     def sensed(self, role, name):
         """Callable giving what the sensor in `role` sees of quantity `name`,
-        with the scenario's value faults for that sensor applied."""
-        def true_value():
-            return self.value(name)
+        with the scenario's value faults for that sensor applied. A channel
+        the scenario's recording plays comes from the recording."""
+        key = self._played_key(role, name)
+        if key is not None:
+            true_value = self._recorded(key)
+        else:
+            def true_value():
+                return self.value(name)
         faults = self.sensor_faults.get(role)
         if faults is None:
             return true_value
         return faults.wrap_value(true_value, name, lambda: self.scenario_time_s)
+
+    def _played_key(self, role, name):
+        """The recording's channel key that feeds quantity `name` of the
+        sensor in `role`, or None."""
+        if self.replay is None:
+            return None
+        from .faults import quantity_of
+        from .recording import PRESSURE_KEYS
+        want_pressure = quantity_of(name) == "pressure"
+        for key in self.replay.role_keys(self.board_def["sensors"].get(role, {})):
+            if (key in PRESSURE_KEYS) == want_pressure:
+                return key
+        return None
+
+    def _recorded(self, key):
+        """Callable: the recording's channel `key` now. Where the log has no
+        value the sensor does not answer (Silence), so what this returns
+        then is never read; it repeats the last value for the chip's sake."""
+        rec = self.replay.recording
+        last = [next((v for v in rec.channels[key] if v is not None), 0.0)]
+
+        def value():
+            v = rec.value(key, self.scenario_time_s)
+            if v is None:
+                return last[0]
+            last[0] = v
+            return v
+        return value
 
     # Fault hooks: the scenario describes them, faults.py applies them.
     def _sensor_faults(self):
         if self.scenario is None:
             return {}
         from . import faults
-        return faults.sensor_faults_for(self.scenario, self.seed)
+        found = faults.sensor_faults_for(self.scenario, self.seed)
+        if self.replay is None:
+            return found
+        from .recording import Silence
+        # A replayed sensor does not answer where its channels have no value;
+        # with others = "absent", a sensor the recording does not feed never does.
+        for role, spec in self.board_def.get("sensors", {}).items():
+            keys = self.replay.role_keys(spec)
+            if not keys and self.replay.others != "absent":
+                continue
+            old = found.get(role)
+            fspec = copy.copy(old.spec) if old is not None else faults.SensorFaultSpec(role)
+            if keys:
+                fspec.nack = Silence(self.replay.recording, keys, also=fspec.nack)
+            else:
+                fspec.nack = faults.Schedule([(-math.inf, math.inf)])
+            found[role] = faults.SensorFaults(fspec, self.seed)
+        return found
 
     def _apply_device_faults(self):
         for role, chip in self.emulators.items():
@@ -110,5 +171,6 @@ def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True
                       heap_kb=heap_kb or board_def.get("sim_heap_kb"), link_faults=rig.link_faults,
                       cpu=cpu, vm_binary=vm_binary)
     vb.rig = rig
+    vb.on_boot = rig.on_board_boot
     vb.faithful = faithful
     return vb

@@ -25,8 +25,10 @@ class Scenario:
     (faults.LinkFaultSpec or None) are what faults.py applies."""
 
     def __init__(self, name, path, description, seed, duration_s, model_kwargs, sensor_faults,
-                 link_faults):
+                 link_faults, recording=None):
         self.name = name
+        # A logged run the chips play back (recording.ReplaySpec), or None.
+        self.recording = recording
         self.path = path
         self.description = description
         self.seed = seed
@@ -98,7 +100,7 @@ def parse_scenario(data, where, path=None):
     name = top.string("name", Path(path).stem if path is not None else "scenario")
     description = top.string("description", "")
     seed = top.integer("seed", 0)
-    duration_s = top.number("duration_s", low=0.0, low_open=True)
+    duration_s = top.number("duration_s", None, low=0.0, low_open=True)
 
     loop = top.table("loop", {})
     model_kwargs = _loop_kwargs(loop)
@@ -116,14 +118,46 @@ def parse_scenario(data, where, path=None):
     sensor_faults = faults.parse_sensor_faults(fault_table)
     link_table = top.table("link", None)
     link_faults = faults.LinkFaultSpec.parse(link_table) if link_table is not None else None
+    rec_table = top.table("recording", None)
+    replay = _replay(rec_table, base_dir) if rec_table is not None else None
+    if duration_s is None:
+        if replay is None:
+            raise top.error("duration_s", "missing")
+        duration_s = replay.recording.duration_s
     top.done()
 
-    scenario = Scenario(name, path, description, seed, duration_s, model_kwargs, sensor_faults, link_faults)
+    scenario = Scenario(name, path, description, seed, duration_s, model_kwargs, sensor_faults, link_faults,
+                        recording=replay)
     try:
         scenario.build_model()  # physics that cannot be (an unreachable dP/dT, ...)
     except ValueError as exc:
         raise ValueError("{}: {}".format(where, exc)) from None
     return scenario
+
+
+def _replay(t, base_dir):
+    """The [recording] table: a logged run the chips play back."""
+    from . import recording
+
+    path = Path(t.string("path"))
+    if not path.is_absolute():
+        path = base_dir / path
+    boot = t.integer("boot", None)
+    start_s = t.number("start_s", None)
+    end_s = t.number("end_s", None)
+    speed = t.number("speed", 1.0, low=0.0, low_open=True)
+    channels = t.raw("channels", None)
+    if channels is not None and (not isinstance(channels, list)
+                                 or not all(c in recording.CHANNEL_KEYS for c in channels)):
+        raise t.error("channels", "must be a list of channel keys ({}), got {!r}".format(
+            ", ".join(recording.CHANNEL_KEYS), channels))
+    others = t.string("others", "physics", choices=("physics", "absent"))
+    t.done()
+    try:
+        rec = recording.load(path, boot=boot).window(start_s, end_s, speed)
+    except recording.RecordingError as exc:
+        raise t.error("path", str(exc)) from None
+    return recording.ReplaySpec(rec, channels, others)
 
 
 def _loop_kwargs(t):

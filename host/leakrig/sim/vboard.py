@@ -69,6 +69,7 @@ class VirtualBoard:
         self._stop = threading.Event()
         self._plugged = True
         self._held_out = False  # unplugged by hand: only replug() ends it
+        self.on_boot = None  # called as each VM boots (the rig restarts a replay)
         self._lock = threading.RLock()
         # Waits for a slow host with the lock released (unplug, replug and
         # stop must never queue behind output nobody reads).
@@ -214,6 +215,8 @@ class VirtualBoard:
         self._raw = False
         self.boots += 1
         self.hardware.watchdog.stop()
+        if boot and self.on_boot is not None:
+            self.on_boot()
 
     def vm_cpu_s(self):
         """CPU seconds the VM process has used (the watchdog's hang clock)."""

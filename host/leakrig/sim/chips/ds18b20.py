@@ -60,7 +60,9 @@ def celsius_from_raw(raw):
 class DS18B20Emulator:
     """DS18B20 on a 1-Wire bus, externally powered.
 
-    temperature_c: zero-argument callable sampled when CONVERT T starts.
+    temperature_c: zero-argument callable sampled when CONVERT T starts
+    (with `latch_at_read`, when the converted scratchpad is read instead: a
+    replayed log gives the value logged for the cycle that reads it).
     serial: 48-bit serial number (the ROM is family, serial, CRC8).
     Fault injection: `present` False takes it off the bus; `flip_scratchpad_bit`
     (0..71) inverts one bit of the scratchpad as it is read out.
@@ -73,6 +75,8 @@ class DS18B20Emulator:
         self.rom = make_rom(serial)
         self.present = True
         self.flip_scratchpad_bit = None
+        self.latch_at_read = False
+        self._converted = False
         self.eeprom = [th & 0xFF, tl & 0xFF, config]
         self.scratchpad = bytearray(9)
         self._power_on()
@@ -85,6 +89,7 @@ class DS18B20Emulator:
         self.scratchpad[6] = 0x0C
         self.scratchpad[7] = 0x10
         self._conversion = None    # (done_at_s, raw)
+        self._converted = False    # the scratchpad holds a conversion
         self._copy_done_at = None
         self._state = "idle"
 
@@ -99,6 +104,7 @@ class DS18B20Emulator:
             self.scratchpad[0] = raw & 0xFF
             self.scratchpad[1] = raw >> 8
             self._conversion = None
+            self._converted = True
         if self._copy_done_at is not None and now >= self._copy_done_at:
             self._copy_done_at = None
 
@@ -221,6 +227,10 @@ class DS18B20Emulator:
             self._conversion = (self.clock.now_s + CONVERSION_TIME_S[res], raw)
             self._state = "busy"
         elif cmd == READ_SCRATCHPAD:
+            if self.latch_at_read and self._converted:
+                raw = raw_from_celsius(self.temperature_c(), self.resolution)
+                self.scratchpad[0] = raw & 0xFF
+                self.scratchpad[1] = raw >> 8
             self.scratchpad[8] = crc8(self.scratchpad[:8])
             self._out_bits(self.scratchpad)
             self._sending_scratchpad = True
