@@ -5,6 +5,8 @@
 import math
 from array import array
 
+from leakrig_fw.tracker import LeakTracker
+
 try:
     from micropython import const
 except ImportError:
@@ -60,6 +62,8 @@ DEFAULTS = {
     "fault_clear_samples": 10,   # good samples before a fault is cleared
     "gap_factor": 5.0,           # a time step this many nominal steps long restarts the windows
     "windows": 8,                # ramp-test windows, 16 ... 16 * 2**(windows-1) samples (6..8)
+    "track_s": 600.0,            # memory of the rate's fit while a leak is tracked, s
+    "drain_exponent": 0.5,       # forecast: the leak flow goes as (gas pressure)^this (orifice 0.5)
 }
 
 
@@ -109,10 +113,11 @@ def check_params(params):
         cfg[key] = float(value)
     for key in ("arl0_h", "suspect_arl0_h", "thermal_horizon_s", "temp_window_s",
                 "noise_horizon_s", "gross_window_s", "clear_s", "stuck_samples",
-                "fault_clear_samples", "gap_factor", "gross_hold_window"):
+                "fault_clear_samples", "gap_factor", "gross_hold_window", "track_s"):
         if cfg[key] <= 0:
             raise ValueError("must be positive: " + key)
-    for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa"):
+    for key in ("compliance_ml_per_kpa", "learn_s", "thermal_error", "learn_margin", "jump_pa",
+                "drain_exponent"):
         if cfg[key] < 0:
             raise ValueError("must not be negative: " + key)
     # The raw-pressure ring (_RAW_RING) is indexed by the window ring's
@@ -202,6 +207,7 @@ class Detector:
         self._v = array("d", [0.0] * _NF)            # scratch: u with the prior
         self._D = array("d", [(_PRIOR_SIGMA_PA / s) ** 2 for s in _PRIOR_SD])
         self._events = []
+        self._tracker = LeakTracker()
         self.reset()
 
     # --- public state -------------------------------------------------------
@@ -495,11 +501,22 @@ class Detector:
         # the leak is older than the longest window: by then its onset no
         # longer bends the fit, the time term takes up its slope, and the
         # loop's thermal response, which changes as it drains, is followed
+        # (frozen from a suspected leak until it clears: a model that learns
+        # during a leak takes the leak into its lag and gain)
         st = self.state
-        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= self._ring_n):
+        if st == "learning" or st == "ok":
             self._learn(x, y, step)
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
+        trk = self._tracker
+        if trk.active:
+            xc = trk.coordinate(y, tc, self._Td, tq)
+            trk.update(y, xc, tc, self._Td, tq, self._noise_var)
+            # the tracked compensated pressure continues the one before
+            pt = trk.pressure_at_reference(xc)
+            if trk.pc_offset is None:
+                trk.pc_offset = comp - pt
+            comp = pt + trk.pc_offset
         self.compensated_pa = comp + self._p_ref
         # white-noise level of the pressure from successive differences of
         # the unsmoothed, compensated middle sample
@@ -666,6 +683,7 @@ class Detector:
             self._sv[i] = 0.0
         self._quiet = 0
         self._pc_prev = 0.0
+        self._tracker.active = False
         if self.state in ("suspected", "leak", "gross"):
             self.state = "ok"
 
@@ -884,6 +902,13 @@ class Detector:
         k1 = th[1]
         k2 = th[2]
         k4 = th[4]
+        trk = self._tracker
+        if trk.active and trk.gas:
+            # a tracked leak: the frozen model's gains at the loop's present
+            # state (the gas cushion's response falls as the loop drains)
+            k = (self._pos - 1) % self._ring_n
+            k1, k2 = trk.local_gains(self._rp[k], self._rt[k], self._rd[k])
+            k4 = 0.0
         m11 = M[1 * _NF + 1] * cov_scale
         m12 = M[1 * _NF + 2] * cov_scale
         m22 = M[2 * _NF + 2] * cov_scale
@@ -1038,7 +1063,41 @@ class Detector:
             else:
                 self._quiet = 0
         self._narrow(dt)
+        tracking = self.state == "suspected" or self.state == "leak" or self.state == "gross"
+        if tracking and not self._tracker.active:
+            self._track_start(dt)
+        elif not tracking:
+            self._tracker.active = False
         self._report(wmax, p)
+
+    def _track_start(self, dt):
+        """Freeze the thermal model into the tracker and run the samples
+        since the onset (from the rings) through it."""
+        trk = self._tracker
+        fade = self.cfg["track_s"] / dt
+        w = 0
+        for i in range(self._nw):
+            if self._win[i] <= fade:
+                w = i
+        scale = self._res_var if self._res_var > self._noise_var else self._noise_var
+        M = self._M
+        for i in range(_NF * _NF):
+            self._W[i] = M[i] * scale
+        trk.start(self._theta, self._W, self._T_ref, self._p_ref, fade, self._infl[w])
+        back = self._count - self._onset
+        if back > self._count:
+            back = self._count
+        if back > self._ring_n:
+            back = self._ring_n
+        last = self._pos - 1
+        rp = self._rp
+        rt = self._rt
+        rd = self._rd
+        rq = self._rq
+        nv = self._noise_var
+        for age in range(back - 1, -1, -1):
+            k = (last - age) % self._ring_n
+            trk.update(rp[k], trk.coordinate(rp[k], rt[k], rd[k], rq[k]), rt[k], rd[k], rq[k], nv)
 
     def _find_onset(self, n):
         """Sample count at which a leak began: the knee of the best fit of
@@ -1145,6 +1204,20 @@ class Detector:
         """Rate from the longest window that fits the current situation."""
         cnt = self._count
         best = -1
+        trk = self._tracker
+        if trk.active and trk.n >= _N_MIN:
+            k = (self._pos - 1) % self._ring_n
+            r, s = trk.rate(self._rp[k], self._rt[k], self._rd[k], self._dt)
+            self.rate_pa_s = r
+            self.rate_sigma_pa_s = s
+            self._update_ml()
+            alarmed = self.state == "leak" or self.state == "gross"
+            if r < 0.0 and (alarmed or r < -2.0 * s):
+                self.time_to_min_s = trk.time_to(self._rp[k], self.min_pressure_pa - self._p_ref, r,
+                                                 self.cfg["drain_exponent"])
+            else:
+                self.time_to_min_s = None
+            return
         if self.state in ("suspected", "leak", "gross"):
             since = cnt - self._onset
             limit = self._gross_hold if self.state == "gross" else self._ring_n

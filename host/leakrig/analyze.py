@@ -124,11 +124,38 @@ def read_shifts(path):
         return {}
 
 
-def replay(samples, params=None, shifts=None, progress=None):
+TRACK_FIELDS = ("t_s", "state", "rate_pa_s", "rate_sigma_pa_s", "pc_pa", "time_to_min_s")
+
+
+class _Every:
+    """Board-time ticks every `every_s` seconds of data (ms, as the board
+    counts), from the first sample: due(t_ms) is True once per tick."""
+
+    def __init__(self, every_s):
+        self.step = int(round(every_s * 1000.0))
+        if self.step <= 0:
+            raise ValueError("--every wants a positive number of seconds")
+        self.next = None
+
+    def due(self, t_ms):
+        if self.next is None:
+            self.next = t_ms + self.step
+            return False
+        if t_ms < self.next:
+            return False
+        while self.next <= t_ms:
+            self.next += self.step
+        return True
+
+
+def replay(samples, params=None, shifts=None, progress=None, every_s=None, track=None):
     """Run the detector; return (events, summary). Each event is a dict.
     shifts: {sample index: Pa} from read_shifts(); progress(done, total)
-    every 10,000 samples."""
+    every 10,000 samples. With every_s and a list `track`, one dict of the
+    detector's output (TRACK_FIELDS) is appended to it per every_s seconds
+    of data."""
     det = Detector(**(params or {}))
+    tick = _Every(every_s) if every_s else None
     events = []
     n = 0
     total = len(samples)
@@ -139,7 +166,12 @@ def replay(samples, params=None, shifts=None, progress=None):
         if progress and n % 10000 == 0:
             progress(n, total)
         # Board time in ms, as the board's detector takes it (frames carry it to the ms).
-        ev = det.update_ms(int(round(t * 1000.0)), p, temp, q)
+        t_ms = int(round(t * 1000.0))
+        ev = det.update_ms(t_ms, p, temp, q)
+        if tick is not None and tick.due(t_ms) and track is not None:
+            track.append({"t_s": _clean(t), "state": det.state, "rate_pa_s": _clean(det.rate_pa_s),
+                          "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
+                          "pc_pa": _clean(det.compensated_pa), "time_to_min_s": _clean(det.time_to_min_s)})
         while ev:
             events.append({"t_s": _clean(t), "event": ev, "rate_pa_s": _clean(det.rate_pa_s),
                            "rate_sigma_pa_s": _clean(det.rate_sigma_pa_s),
@@ -154,10 +186,26 @@ def replay(samples, params=None, shifts=None, progress=None):
     return events, summary
 
 
-def print_json(events, summary, out):
-    for ev in events:
-        out.write(json.dumps(ev) + "\n")
+def print_json(events, summary, out, track=()):
+    """Events and tracking rows in board-time order (an event before the
+    row of the same sample), then the summary."""
+    rows = sorted([(ev["t_s"], 0, i, ev) for i, ev in enumerate(events)]
+                  + [(row["t_s"], 1, i, row) for i, row in enumerate(track)], key=lambda r: r[:3])
+    for _, _, _, row in rows:
+        out.write(json.dumps(row) + "\n")
     out.write(json.dumps({"summary": summary}) + "\n")
+
+
+def write_track_csv(track, path):
+    """The tracking rows as a CSV table (TRACK_FIELDS; empty cells for none)."""
+    try:
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(TRACK_FIELDS)
+            for row in track:
+                w.writerow(["" if row[k] is None else row[k] for k in TRACK_FIELDS])
+    except OSError as exc:
+        raise UserError("cannot write %s: %s" % (path, exc.strerror or exc))
 
 
 def print_table(events, summary, out):
@@ -193,11 +241,14 @@ def _vm_value(text):
     return None if text == "-" else float(text)
 
 
-def replay_on_vm(samples, params=None, shifts=None, progress=None, binary=None, heap_kb=None):
+def replay_on_vm(samples, params=None, shifts=None, progress=None, binary=None, heap_kb=None,
+                 every_s=None, track=None):
     """replay() inside a MicroPython VM (`binary`, e.g. the 32-bit
     single-precision one): the firmware's detector with the board's own
     arithmetic. Event values come as the board formats them in its frames
-    (rates to 4 decimals, forecast to the second)."""
+    (rates to 4 decimals, forecast to the second); tracking rows likewise,
+    pc to the mPa."""
+    tick = _Every(every_s) if every_s else None
     import subprocess
     import threading
     from pathlib import Path
@@ -223,6 +274,8 @@ def replay_on_vm(samples, params=None, shifts=None, progress=None, binary=None, 
             w = proc.stdin.write
             for name, value in sorted((params or {}).items()):
                 w("p %s %r\n" % (name, float(value)))
+            if tick is not None:
+                w("v %d\n" % tick.step)
             for i, (t, p, temp, q) in enumerate(samples):
                 if shifts and i in shifts:
                     w("z %r\n" % shifts[i])
@@ -249,6 +302,11 @@ def replay_on_vm(samples, params=None, shifts=None, progress=None, binary=None, 
                            "rate_pa_s": _vm_value(parts[3]), "rate_sigma_pa_s": _vm_value(parts[4]),
                            "rate_ml_min": _vm_value(parts[5]), "time_to_min_s": _vm_value(parts[6]),
                            "state": parts[7]})
+        elif parts[0] == "T" and len(parts) == 7:
+            if track is not None:
+                track.append({"t_s": int(parts[1]) / 1000.0, "state": parts[2],
+                              "rate_pa_s": _vm_value(parts[3]), "rate_sigma_pa_s": _vm_value(parts[4]),
+                              "pc_pa": _vm_value(parts[5]), "time_to_min_s": _vm_value(parts[6])})
         elif parts[0] == "P" and progress:
             progress(int(parts[1]), total)
         elif parts[0] == "F" and len(parts) == 10:

@@ -218,6 +218,79 @@ def _robust_ylim(ax, y):
     ax.set_ylim(lo - pad, hi + pad)
 
 
+def draw_rate_panel(ax, t, rate, sigma, x_of, empty_note):
+    """The leak rate with its ±1σ and ±2σ bands (sigma None: no band)."""
+    x, r, u = _series(t, rate, also=[0.0 if s is None else s for s in sigma])
+    if len(r):
+        import numpy as np
+        if np.any(u > 0):
+            ax.fill_between(x_of(x), r - 2 * u, r + 2 * u, color="tab:green", alpha=0.15, lw=0,
+                            label="±2σ")
+            ax.fill_between(x_of(x), r - u, r + u, color="tab:green", alpha=0.3, lw=0, label="±1σ")
+        ax.plot(x_of(x), r, color="tab:green", lw=0.9, label="leak rate")
+        ax.axhline(0.0, color="0.4", lw=0.6)
+        _robust_ylim(ax, r)
+        ax.legend(loc="upper left", fontsize=8, ncol=3)
+    else:
+        ax.text(0.5, 0.5, empty_note, transform=ax.transAxes, ha="center", va="center", color="0.5")
+    ax.set_ylabel("Pa/s")
+    ax.set_title(PANELS[3] + " (negative: pressure falling)", loc="left", fontsize=10)
+
+
+TRACK_PANELS = ("Compensated pressure", "Leak rate", "Time to minimum pressure")
+
+
+def render_track_png(track, path, title="leakrig analyze", min_pressure_pa=None):
+    """The detector's output replayed by `leakrig analyze --every`: the
+    compensated pressure, the rate with its bands (the report's rate panel)
+    and the time to the minimum pressure. Returns the panel titles."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = [row["t_s"] for row in track]
+    duration = (t[-1] - t[0]) if len(t) > 1 else 0.0
+    div, xlabel = time_axis(duration)
+
+    def x_of(x):
+        return x / div
+
+    fig, axes = plt.subplots(3, 1, figsize=(11, 8), sharex=True, gridspec_kw={"height_ratios": [2, 3, 2]})
+    fig.suptitle(title, fontsize=12)
+    learning = [row["state"] == "learning" for row in track]
+    settled = not all(learning)
+
+    def shown(key):
+        return [None if (settled and ln) else row[key] for row, ln in zip(track, learning)]
+
+    ax = axes[0]
+    x, y = _series(t, shown("pc_pa"))
+    if len(y):
+        ax.plot(x_of(x), y / 1000.0, color="tab:purple", lw=0.8)
+        _robust_ylim(ax, y / 1000.0)
+    ax.set_ylabel("kPa")
+    ax.set_title(TRACK_PANELS[0], loc="left", fontsize=10)
+    draw_rate_panel(axes[1], t, shown("rate_pa_s"), [row["rate_sigma_pa_s"] for row in track], x_of,
+                    "no leak rate")
+    ax = axes[2]
+    x, y = _series(t, shown("time_to_min_s"))
+    if len(y):
+        ax.plot(x_of(x), y / 3600.0, color="tab:brown", lw=0.9)
+    else:
+        ax.text(0.5, 0.5, "no forecast (no falling rate)", transform=ax.transAxes, ha="center",
+                va="center", color="0.5")
+    ax.set_ylabel("h")
+    target = "" if min_pressure_pa is None else " (%.0f kPa)" % (min_pressure_pa / 1000.0)
+    ax.set_title(TRACK_PANELS[2] + target, loc="left", fontsize=10)
+    ax.set_xlabel(xlabel)
+    for a in axes:
+        a.grid(True, alpha=0.3)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return list(TRACK_PANELS)
+
+
 def render_png(data, path, progress=None):
     """Draw the four panels; returns their titles (top to bottom)."""
     import matplotlib
@@ -270,24 +343,9 @@ def render_png(data, path, progress=None):
         progress()
 
     ax = axes[3]
-    x, r, u = _series(data.t, rate, also=[0.0 if s is None else s for s in data.sigma])
-    if len(r):
-        import numpy as np
-        if np.any(u > 0):
-            ax.fill_between(x_of(x), r - 2 * u, r + 2 * u, color="tab:green", alpha=0.15, lw=0,
-                            label="±2σ")
-            ax.fill_between(x_of(x), r - u, r + u, color="tab:green", alpha=0.3, lw=0, label="±1σ")
-        ax.plot(x_of(x), r, color="tab:green", lw=0.9, label="leak rate")
-        ax.axhline(0.0, color="0.4", lw=0.6)
-        _robust_ylim(ax, r)
-        ax.legend(loc="upper left", fontsize=8, ncol=3)
-    else:
-        ax.text(0.5, 0.5, "no leak rate in this log", transform=ax.transAxes,
-                ha="center", va="center", color="0.5")
+    draw_rate_panel(ax, data.t, rate, data.sigma, x_of, "no leak rate in this log")
     ax.text(0.99, 0.04, verdict(data), transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
-    ax.set_ylabel("Pa/s")
-    ax.set_title(PANELS[3] + " (negative: pressure falling)", loc="left", fontsize=10)
     ax.set_xlabel(xlabel)
 
     colours = {"leak": "tab:red", "gross": "darkred", "fault": "tab:orange", "clear": "tab:green"}

@@ -177,3 +177,73 @@ def test_a_single_precision_board_log_replays_exactly_on_the_32bit_vm(tmp_path):
                None if e["time_to_min_s"] is None else "%.0f" % e["time_to_min_s"])
               for e in replay if "event" in e]
     assert replay == board, (replay, board)
+
+
+def _write_csv(path, rows):
+    with open(path, "w") as f:
+        f.write("t_s,pressure_pa,temperature_c\n")
+        for t, p, temp in rows:
+            f.write("%.1f,%.3f,%.3f\n" % (t, p, temp))
+
+
+def _track_lines(stdout):
+    return [x for x in (json.loads(ln) for ln in stdout.splitlines()) if "event" not in x and "summary" not in x]
+
+
+def test_every_adds_the_detectors_output_per_interval_as_json_and_csv(tmp_path):
+    """--every 10 over 900 s of data: 89 rows (one per 10 s after the first
+    sample), in time order among the events, with the rate, its sigma, the
+    compensated pressure and the forecast; --csv writes the same rows."""
+    import csv as csvmod
+
+    path = tmp_path / "run.csv"
+    _write_csv(path, _trace_rows())
+    out = tmp_path / "track.csv"
+    r = _cli(str(path), "--json", "--every", "10", "--csv", str(out), "--param", "learn_s=120",
+             "--param", "min_pressure_pa=250000")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    track = _track_lines(r.stdout)
+    assert len(track) == 89
+    assert [row["t_s"] for row in track] == [round(0.1 + 10.0 * (k + 1), 1) for k in range(89)]
+    times = [x["t_s"] for x in lines[:-1]]
+    assert times == sorted(times) and "summary" in lines[-1]
+    for row in track:
+        assert set(row) == {"t_s", "state", "rate_pa_s", "rate_sigma_pa_s", "pc_pa", "time_to_min_s"}
+    late = [row for row in track if row["t_s"] > 500.0]
+    assert all(row["state"] == "leak" for row in late)
+    truth = Trace(leak_ml_min=1.0).leak_pa_s
+    assert all(abs(row["rate_pa_s"] - truth) < 3.0 * row["rate_sigma_pa_s"] + 0.05 * abs(truth)
+               for row in late)
+    assert all(row["time_to_min_s"] and row["time_to_min_s"] > 0 for row in late)
+    with open(out, newline="") as f:
+        table = list(csvmod.DictReader(f))
+    assert len(table) == 89
+    assert [float(x["rate_pa_s"]) for x in table] == [row["rate_pa_s"] for row in track]
+    assert [float(x["pc_pa"]) for x in table] == [row["pc_pa"] for row in track]
+    bad = _cli(str(path), "--every", "0")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_every_on_the_32bit_vm_gives_the_same_rows(tmp_path):
+    """The VM replay emits a tracking line per interval too: the same times
+    and states, rates within single precision of the double replay."""
+    import pytest
+
+    from leakrig.sim import vmenv
+
+    if not vmenv.mcu32_binary():
+        pytest.skip("no 32-bit single-precision VM (docs/boards.md)")
+    path = tmp_path / "run.csv"
+    _write_csv(path, _trace_rows())
+    png = tmp_path / "track.png"
+    runs = [_cli(str(path), "--json", "--every", "30", "--param", "learn_s=120", "--vm", vm, "--png", str(png))
+            for vm in ("host", "mcu32")]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    host, vm = (_track_lines(r.stdout) for r in runs)
+    assert len(host) == len(vm) == 29
+    assert [(x["t_s"], x["state"]) for x in host] == [(x["t_s"], x["state"]) for x in vm]
+    for a, b in zip(host, vm):
+        assert abs(a["rate_pa_s"] - b["rate_pa_s"]) <= 0.01 * abs(a["rate_pa_s"]) + 0.01
+        assert abs(a["pc_pa"] - b["pc_pa"]) < 1.0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -15,6 +15,14 @@ def add_parser(sub):
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="detector parameter (docs/detector.md), repeatable")
     p.add_argument("--config", help="board config JSON; its \"detector\" object gives parameters")
+    p.add_argument("--every", type=float, metavar="S",
+                   help="also the detector's output (state, rate and its sigma, compensated pressure, "
+                        "time to minimum) once per S seconds of data: JSON lines with --json, "
+                        "and in --csv")
+    p.add_argument("--csv", metavar="OUT", help="write those per-S rows as a CSV table to OUT "
+                                                "(every 10 s unless --every says)")
+    p.add_argument("--png", metavar="OUT", help="draw them (compensated pressure, rate with its "
+                                                "band) to OUT, as the report's panels")
     p.add_argument("--vm", default="auto", metavar="WHERE",
                    help="where the detector runs: auto (a log from a 32-bit single-precision board "
                         "replays on the 32-bit VM, with that board's arithmetic), host (this Python, "
@@ -82,6 +90,12 @@ def _params(args):
 def run(args):
     from .. import analyze
 
+    every_s = args.every
+    if every_s is not None and not every_s > 0:
+        raise UserError("--every wants a positive number of seconds, got %g" % every_s)
+    if every_s is None and (args.csv or args.png):
+        every_s = 10.0
+    track = [] if every_s else None
     samples = analyze.read_samples(args.input)
     binary, board_def = _where(args, analyze.log_board(args.input))
     # the board definition's detector defaults, as deployed, under what is given here
@@ -100,14 +114,25 @@ def run(args):
             show = lambda done, total: bar.update(task, completed=done)  # noqa: E731
             shifts = analyze.read_shifts(args.input)
             if binary is None:
-                events, summary = analyze.replay(samples, params, shifts, progress=show)
+                events, summary = analyze.replay(samples, params, shifts, progress=show,
+                                                 every_s=every_s, track=track)
             else:
                 events, summary = analyze.replay_on_vm(samples, params, shifts, progress=show,
-                                                       binary=binary)
+                                                       binary=binary, every_s=every_s, track=track)
         except ValueError as exc:
             raise UserError(str(exc))
+    if args.csv:
+        analyze.write_track_csv(track, args.csv)
+    if args.png:
+        from ..report import render_track_png
+
+        try:
+            render_track_png(track, args.png, title="leakrig analyze %s" % args.input,
+                             min_pressure_pa=params.get("min_pressure_pa"))
+        except OSError as exc:
+            raise UserError("cannot write %s: %s" % (args.png, exc.strerror or exc))
     if args.json:
-        analyze.print_json(events, summary, sys.stdout)
+        analyze.print_json(events, summary, sys.stdout, track if args.every else ())
     else:
         analyze.print_table(events, summary, sys.stdout)
     return 0
