@@ -29,6 +29,9 @@ def pytest_addoption(parser):
                     help="virtual board time: lockstep (default), realtime, or a real-time factor")
     group.addoption("--leakrig-record", default=None, metavar="DIR",
                     help="write a JSON test record of the run into DIR")
+    group.addoption("--recordings", default=None, metavar="DIR",
+                    help="replay each logged run in DIR through the virtual board and compare its "
+                         "events (hil_tests/test_recordings.py; default: hil_tests/recordings)")
     group.addoption("--no-deploy", action="store_true",
                     help="use the firmware already on the board (with --port)")
 

@@ -16,6 +16,10 @@ def add_parser(sub):
                         "it runs until interrupted (Ctrl-C or SIGTERM).")
     p.add_argument("--board", default="sim", help="board definition wired to the simulator (default: sim)")
     p.add_argument("--scenario", default="nominal", help="scenario name or .toml path (default: nominal)")
+    p.add_argument("--replay", metavar="RUN",
+                   help="play a logged run (a leakrig .sqlite log, or a CSV with t_s,pressure_pa,"
+                        "temperature_c and other channels by key) through the emulated sensors, "
+                        "from the board's boot; sensors the log lacks read the scenario's physics")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--speed", default="lockstep",
                    help="'lockstep' (time advances when the firmware sleeps), 'realtime', "
@@ -27,6 +31,15 @@ def add_parser(sub):
                         "CPU for both, so that their hand-overs stay on it), 'none' (the "
                         "kernel places them), or a CPU number (default: $LEAKRIG_SIM_CPU or auto)")
     return p
+
+
+def replay_scenario(run_path, base=None):
+    from ..sim.scenario import for_recording
+
+    try:
+        return for_recording(run_path, base)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc))
 
 
 def parse_speed(text):
@@ -47,7 +60,10 @@ def run(args):
     from ..sim.rig import build_virtual_board
 
     lockstep, speed = parse_speed(args.speed)
-    board = build_virtual_board(args.board, args.scenario, seed=args.seed, lockstep=lockstep,
+    scenario = args.scenario
+    if args.replay:
+        scenario = replay_scenario(args.replay, args.scenario)
+    board = build_virtual_board(args.board, scenario, seed=args.seed, lockstep=lockstep,
                                 speed=speed, flash_dir=args.flash, heap_kb=args.heap_kb,
                                 cpu="auto" if args.cpu is None else args.cpu)
     stop = threading.Event()
@@ -59,8 +75,10 @@ def run(args):
     signal.signal(signal.SIGTERM, on_signal)
     board.start()
     print(board.port, flush=True)
-    print("virtual board %r, scenario %r, %s; flash: %s; Ctrl-C to stop"
-          % (args.board, args.scenario, args.speed, board.flash_dir), file=sys.stderr, flush=True)
+    what = ("replaying %s (%.0f s)" % (args.replay, scenario.duration_s) if args.replay
+            else "scenario %r" % args.scenario)
+    print("virtual board %r, %s, %s; flash: %s; Ctrl-C to stop"
+          % (args.board, what, args.speed, board.flash_dir), file=sys.stderr, flush=True)
     print("use it from another shell: export LEAKRIG_PORT=%s; leakrig deploy; leakrig monitor"
           % board.port, file=sys.stderr, flush=True)
     try:

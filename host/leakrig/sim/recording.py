@@ -122,6 +122,8 @@ def load(path, boot=None):
     """A Recording from a leakrig log (one boot: `boot`, or the one with the
     most samples) or a CSV. RecordingError for a file that is neither."""
     path = str(path)
+    if path.endswith(".gz"):
+        return _load_gz(path, boot)
     try:
         with open(path, "rb") as f:
             head = f.read(16)
@@ -130,6 +132,26 @@ def load(path, boot=None):
     if head.startswith(b"SQLite format 3"):
         return _load_log(path, boot)
     return _load_csv(path)
+
+
+def _load_gz(path, boot):
+    """A gzipped log or CSV (recordings kept in a repository)."""
+    import gzip
+    import os
+    import shutil
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(suffix="-" + os.path.basename(path[:-3]))
+    try:
+        with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+            shutil.copyfileobj(src, out)
+        rec = load(tmp, boot)
+    except OSError as exc:
+        raise RecordingError("cannot read %s: %s" % (path, getattr(exc, "strerror", None) or exc))
+    finally:
+        os.unlink(tmp)
+    rec.source = path
+    return rec
 
 
 def _num(x):

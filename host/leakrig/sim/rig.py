@@ -51,8 +51,11 @@ class Rig:
 
     def load_scenario(self, name_or_path, seed=None):
         """Swap the physics and faults under a running board; time goes on."""
-        from .scenario import load_scenario
-        scenario = None if name_or_path in (None, "", "none") else load_scenario(name_or_path)
+        from .scenario import Scenario, load_scenario
+        if isinstance(name_or_path, Scenario):
+            scenario = name_or_path
+        else:
+            scenario = None if name_or_path in (None, "", "none") else load_scenario(name_or_path)
         self._install(scenario, seed)
 
     def on_board_boot(self):
@@ -157,6 +160,9 @@ def build_virtual_board(board_name, scenario_name=None, seed=None, lockstep=True
     from ..errors import UserError
     board_def = boards.load(board_name)
     scenario = None
+    from .scenario import Scenario
+    if isinstance(scenario_name, Scenario):
+        scenario, scenario_name = scenario_name, None
     if scenario_name and scenario_name != "none":
         from .scenario import load_scenario
         try:

@@ -135,6 +135,22 @@ def parse_scenario(data, where, path=None):
     return scenario
 
 
+def for_recording(run_path, base=None):
+    """A scenario that plays run_path (a log or CSV) through the sensors;
+    the loop physics of `base` (a scenario name or path; default: the
+    defaults, a loop at rest) feeds the sensors the log does not cover. Its
+    leaks and duration are not taken: the recording is the run."""
+    data = {}
+    if base and base not in ("none", "nominal"):
+        with open(load_scenario(base).path, "rb") as f:
+            data = tomllib.load(f)
+        data.pop("duration_s", None)
+        data.pop("leaks", None)
+    data["description"] = "replay of %s" % run_path
+    data["recording"] = {"path": str(Path(run_path).resolve())}
+    return parse_scenario(data, "replay of %s" % run_path)
+
+
 def _replay(t, base_dir):
     """The [recording] table: a logged run the chips play back."""
     from . import recording
