@@ -17,6 +17,8 @@ def add_parser(sub):
     p.add_argument("--hours", type=float, default=4.5,
                    help="rig time to log, hours (default: 4.5: the ms22 puncture comes at 3 h)")
     p.add_argument("--rate", type=float, default=1.0, help="sample rate, Hz (default: 1)")
+    p.add_argument("--max-minutes", type=float, default=60.0,
+                   help="wall-clock limit, minutes (default: 60); the demo says so if it stops there")
     p.add_argument("--out", default="out/demo", help="folder for the log and report (default: out/demo)")
     return p
 
@@ -34,6 +36,8 @@ def run(args):
     from ..errors import UserError
     from leakrig_fw.config import SCHEMA
 
+    if not args.max_minutes > 0:
+        raise UserError("--max-minutes must be positive, not %g" % args.max_minutes)
     if not args.hours > 0:
         raise UserError("--hours must be positive, not %g" % args.hours)
     lo, hi = SCHEMA["rate_hz"][2:4]
@@ -61,7 +65,7 @@ def run(args):
         logger = Logger(board.port, str(log_path), name="demo-" + args.scenario,
                         notes="leakrig demo", progress=lambda lg: _progress(lg, line))
         try:
-            logger.run(board_duration_s=args.hours * 3600.0, duration_s=600)
+            logger.run(board_duration_s=args.hours * 3600.0, duration_s=args.max_minutes * 60.0)
         finally:
             logger.close()
         if line.tty:
@@ -70,6 +74,10 @@ def run(args):
         board.stop()
     summary = logger.summary()
     wall = time.monotonic() - t0
+    logged_h = summary.get("board_time_s", 0.0) / 3600.0
+    if logged_h < 0.99 * args.hours:
+        say("stopped at the %g min wall-clock limit after %.2f h of the %g h of rig time asked "
+            "(--max-minutes for more, --hours for less)" % (args.max_minutes, logged_h, args.hours))
     print(format_summary(summary, logger.events))
     if summary["samples"]:
         say("drawing the report")
