@@ -252,16 +252,19 @@ class BoardLink:
         self._next_id += 1
         self.send_line(frame.encode(req_id, frame.KIND_COMMAND, [("cmd", text)]).decode().strip())
         deadline = time.monotonic() + timeout
+        others = 0
         while time.monotonic() < deadline:
             for f in self.read_frames_raw():
                 if f.kind in (frame.KIND_REPLY, frame.KIND_ERROR) and f.fields.get("id") == str(req_id):
                     return f
                 self.backlog.append(f)
+                others += 1
         state = repl_state(self.reader.text_tail)
         if state is not None:
             raise LinkError(repl_advice(self.port_name, state))
-        raise LinkError("no answer from the board on %s to %r within %.0f s"
-                        % (self.port_name, text, timeout))
+        raise LinkError("no answer from the board on %s to %r within %.0f s (%s)"
+                        % (self.port_name, text, timeout,
+                           "%d other frames came meanwhile" % others if others else "nothing came meanwhile"))
 
     def read_frames_raw(self):
         try:

@@ -65,6 +65,15 @@ def _board_session(request):
     vb.start()
     try:
         deploy(vb.port, board, config={"rate_hz": 10.0}, progress=lambda s: None)
+        # The deploy ends with a reset, which the board may act on after the
+        # deploy returned: what a test sends meanwhile goes to the old boot
+        # and is lost (as bytes sent to a real board while it resets). The
+        # first test starts once the new boot samples.
+        first = DUT(vb.port, board, vb)
+        try:
+            first.samples(1, timeout=180.0)
+        finally:
+            first.close()
         vb._rig_loaded = (cfg.getoption("--scenario"), None)
         yield {"port": vb.port, "board": board, "virtual": vb}
     finally:
