@@ -24,7 +24,7 @@ TEST_LIMIT ?= 40m
 PYTEST     := timeout --kill-after=30s $(TEST_LIMIT) $(PY) -m pytest
 
 test: install
-	@$(PYTEST) -q -m "not sweep" host/tests firmware/tests hil_tests
+	@$(PYTEST) -q --durations=12 -m "not sweep" host/tests firmware/tests hil_tests
 
 # Longer campaigns than `make test` runs: 20x the fuzz inputs, 10x the config kills.
 fuzz: install
