@@ -504,7 +504,7 @@ class Detector:
         # (frozen from a suspected leak until it clears: a model that learns
         # during a leak takes the leak into its lag and gain)
         st = self.state
-        if st == "learning" or st == "ok":
+        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= self._ring_n):
             self._learn(x, y, step)
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
@@ -903,9 +903,11 @@ class Detector:
         k2 = th[2]
         k4 = th[4]
         trk = self._tracker
-        if trk.active and trk.gas:
+        if trk.active and trk.gas and (self.state == "leak" or self.state == "gross"):
             # a tracked leak: the frozen model's gains at the loop's present
-            # state (the gas cushion's response falls as the loop drains)
+            # state (the gas cushion's response falls as the loop drains);
+            # not while only suspected, where the loss is still small and
+            # the decision to alarm is taken with the model it was designed on
             k = (self._pos - 1) % self._ring_n
             k1, k2 = trk.local_gains(self._rp[k], self._rt[k], self._rd[k])
             k4 = 0.0
