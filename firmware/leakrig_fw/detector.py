@@ -511,7 +511,7 @@ class Detector:
         trk = self._tracker
         if trk.active:
             xc = trk.coordinate(y, tc, self._Td, tq)
-            trk.update(y, xc, tc, self._Td, tq, self._noise_var)
+            trk.update(y, xc, tc, self._Td, tq, trk.noise_var)
             # the tracked compensated pressure continues the one before
             pt = trk.pressure_at_reference(xc)
             if trk.pc_offset is None:
@@ -1096,7 +1096,10 @@ class Detector:
         rt = self._rt
         rd = self._rd
         rq = self._rq
+        # the sensor's white noise as it was when the leak began: the level
+        # learned meanwhile follows a model that relearns during the leak
         nv = self._noise_var
+        trk.noise_var = nv
         for age in range(back - 1, -1, -1):
             k = (last - age) % self._ring_n
             trk.update(rp[k], trk.coordinate(rp[k], rt[k], rd[k], rq[k]), rt[k], rd[k], rq[k], nv)

@@ -36,6 +36,7 @@ class LeakTracker:
         self.active = False
         self.gas = False
         self.n = 0
+        self.noise_var = 0.0     # white-noise variance of the pressure, set at the start
 
     def start(self, theta, cov, t_ref_c, p_ref, fade_samples, infl):
         """Freeze the thermal model theta = (c, k, m, r, q) (cov: the 5x5
