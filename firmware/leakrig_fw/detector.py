@@ -61,7 +61,7 @@ DEFAULTS = {
     "stuck_samples": 30,         # identical pressure readings in a row that mean a stuck sensor
     "fault_clear_samples": 10,   # good samples before a fault is cleared
     "gap_factor": 5.0,           # a time step this many nominal steps long restarts the windows
-    "windows": 8,                # ramp-test windows, 16 ... 16 * 2**(windows-1) samples (6..8)
+    "windows": 8,                # ramp-test windows, 16 ... 16 * 2**(windows-1) samples (5..8)
     "track_s": 600.0,            # memory of the rate's fit while a leak is tracked, s
     "drain_exponent": 0.5,       # forecast: the leak flow goes as (gas pressure)^this (orifice 0.5)
 }
@@ -121,9 +121,9 @@ def check_params(params):
         if cfg[key] < 0:
             raise ValueError("must not be negative: " + key)
     # The raw-pressure ring (_RAW_RING) is indexed by the window ring's
-    # position, so the window ring must be at least as long: 6 windows.
-    if cfg["windows"] != int(cfg["windows"]) or not 6 <= cfg["windows"] <= _N_WIN:
-        raise ValueError("windows must be a whole number from 6 to %d" % _N_WIN)
+    # position, so the window ring must be at least as long: 5 windows.
+    if cfg["windows"] != int(cfg["windows"]) or not 5 <= cfg["windows"] <= _N_WIN:
+        raise ValueError("windows must be a whole number from 5 to %d" % _N_WIN)
     return cfg
 
 
