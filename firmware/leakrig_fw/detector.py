@@ -497,14 +497,19 @@ class Detector:
         x[2] = self._Td
         x[3] = 0.0
         x[4] = tq
-        # the thermal model learns while no leak is suspected, and again once
-        # the leak is older than the longest window: by then its onset no
-        # longer bends the fit, the time term takes up its slope, and the
-        # loop's thermal response, which changes as it drains, is followed
-        # (frozen from a suspected leak until it clears: a model that learns
-        # during a leak takes the leak into its lag and gain)
+        # the thermal model learns while no leak is suspected. A suspected
+        # leak older than the longest window lets it learn again, so that a
+        # thermal excursion the model had not seen (a ramp) is learned and
+        # the suspicion clears rather than turning into an alarm. An alarmed
+        # leak keeps it frozen until the alarm clears (the tracker and the
+        # windows judge the leak with it, at the loop's present gains): a
+        # model that learns during a drain takes the leak into its lag and
+        # gain and comes out with coefficients a hundred times too large
+        # (the MS-22 drain: lag gain 1e4 -> -1e6 Pa s/K within 20 min), and
+        # its noise and residual levels grow with them until the alarm
+        # clears while the loop still drains
         st = self.state
-        if st == "learning" or st == "ok" or (st != "fault" and self._count - self._onset >= self._ring_n):
+        if st == "learning" or st == "ok" or (st == "suspected" and self._count - self._onset >= self._ring_n):
             self._learn(x, y, step)
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
@@ -522,7 +527,9 @@ class Detector:
         # the unsmoothed, compensated middle sample
         d = y_mid - thermal - self._pc_prev
         self._pc_prev = y_mid - thermal
-        if self.samples > 1:
+        # (a sensor's noise does not change with a leak: held while one is
+        # alarmed, where the compensation follows a model learned before it)
+        if self.samples > 1 and st != "leak" and st != "gross":
             d2 = 0.5 * d * d
             if self._noise_n < 50:
                 self._noise_n += 1
@@ -1056,9 +1063,21 @@ class Detector:
             self.state = "leak"
             self._emit("leak_detected")
         if self.state in ("suspected", "leak", "gross"):
-            if zmax < self.cfg["clear_z"]:
+            # an alarmed leak is quiet only once the tracked rate is gone
+            # too, to within the longest window's noise band
+            still = False
+            if (self.state == "leak" or self.state == "gross") and trk.active and trk.n >= _N_MIN:
+                k = (self._pos - 1) % self._ring_n
+                r, s = trk.rate(self._rp[k], self._rt[k], self._rd[k], dt)
+                band = self._sig[self._nw - 1]
+                if s > band:
+                    band = s
+                still = r < -self.cfg["clear_z"] * band
+            if zmax < self.cfg["clear_z"] and not still:
                 self._quiet += 1
                 if self._quiet * dt >= self.cfg["clear_s"]:
+                    if self.state != "suspected":
+                        self._relevel()   # a suspicion had the model learning
                     self.state = "ok"
                     self._quiet = 0
                     self._emit("cleared")
@@ -1071,6 +1090,36 @@ class Detector:
         elif not tracking:
             self._tracker.active = False
         self._report(wmax, p)
+
+    def _relevel(self):
+        """The model, frozen through a leak, learns again from the loop the
+        leak left: its level lowered by the loss and, after a tracked drain,
+        the gas cushion's gains at the present state (the tracker's). The
+        coefficients are set and the information kept: u = U theta."""
+        k = (self._pos - 1) % self._ring_n
+        th = self._theta
+        k1 = th[1]
+        k2 = th[2]
+        k4 = th[4]
+        trk = self._tracker
+        if trk.active and trk.gas:
+            k1, k2 = trk.local_gains(self._rp[k], self._rt[k], self._rd[k])
+            k4 = 0.0
+        c = self._rp[k] - (k1 * self._rt[k] + k2 * self._rd[k] + k4 * self._rq[k])
+        v = self._v
+        v[0] = c
+        v[1] = k1
+        v[2] = k2
+        v[3] = th[3]
+        v[4] = k4
+        U = self._U
+        u = self._u
+        for i in range(_NF):
+            s = 0.0
+            for j in range(i, _NF):
+                s += U[i * _NF + j] * v[j]
+            u[i] = s
+        self._solve()
 
     def _track_start(self, dt):
         """Freeze the thermal model into the tracker and run the samples

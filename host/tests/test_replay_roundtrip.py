@@ -58,7 +58,12 @@ def test_a_logged_run_replays_to_the_same_run(tmp_path):
     a, a_events = _samples(original)
     b, b_events = _samples(replayed)
     assert any(e == "leak_detected" for _, e, _ in a_events), a_events
-    assert b_events == a_events
+    # the replaying board may run a few seconds past the recording's end
+    # before the logger stops (its sensors then answer nothing): the run to
+    # compare is the recorded span
+    end = max(a)
+    assert b_events[:len(a_events)] == a_events
+    assert [e for e in b_events[len(a_events):] if e[0] <= end] == []
     common = sorted(set(a) & set(b))
     assert len(common) >= 0.99 * len(a), (len(common), len(a))
     for t in common:
