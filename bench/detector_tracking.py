@@ -19,6 +19,7 @@ Figures per case, `name: value` (targets: docs/detector.md, issue #17), from
 60 s after leak_detected to the end of the run, the rate sampled every second:
 
 rate_err_median_pct / rate_err_p95_pct   |rate - true| / |true|  (<= 10 / <= 30)
+sigma_median_pct     the rate's sigma over |true| (how wide the band is; no target)
 cover_2sigma_pct     time |rate - true| <= 2 sigma                 (>= 90)
 wrong_sign_pct       time the rate is >= 0 while the truth falls     (0)
 pc_jump_sigma        largest step of compensated_pa between samples, over the
@@ -59,7 +60,7 @@ CASES = {
     "seep_10hz": ("seep", 0.1),
     "seep_1hz": ("seep", 1.0),
 }
-FIGURES = ("detect_delay_s", "rate_err_median_pct", "rate_err_p95_pct", "cover_2sigma_pct",
+FIGURES = ("detect_delay_s", "rate_err_median_pct", "rate_err_p95_pct", "sigma_median_pct", "cover_2sigma_pct",
            "wrong_sign_pct", "pc_jump_sigma", "ttm_err_median_pct", "ttm_err_max_pct")
 TARGETS = {"rate_err_median_pct": "<=10", "rate_err_p95_pct": "<=30", "cover_2sigma_pct": ">=90",
            "wrong_sign_pct": "0", "pc_jump_sigma": "<=5", "ttm_err_max_pct": "<=20 (drain)"}
@@ -164,6 +165,7 @@ def run_case(args):
     every = int(round(1.0 / dt))
     detected = None
     errs = []
+    sigmas = []
     covered = 0
     wrong = 0
     ttm_errs = []
@@ -190,6 +192,7 @@ def run_case(args):
         true = rig.true_rate_pa_s()
         r = det.rate_pa_s
         errs.append(abs(r - true) / abs(true))
+        sigmas.append(det.rate_sigma_pa_s / abs(true))
         if abs(r - true) <= 2.0 * det.rate_sigma_pa_s:
             covered += 1
         if r >= 0.0:
@@ -205,7 +208,7 @@ def run_case(args):
                 else:
                     ttm_errs.append(abs(got - truth) / truth if got is not None else math.inf)
     return {"name": name, "onset": onset, "delay": None if detected is None else detected - onset,
-            "errs": errs, "covered": covered, "wrong": wrong, "ttm": ttm_errs,
+            "errs": errs, "sigmas": sigmas, "covered": covered, "wrong": wrong, "ttm": ttm_errs,
             "jump": jump_sigma(pc, max(3, int(round(10.0 / dt)))), "alarms_before": alarms_before}
 
 
@@ -218,6 +221,7 @@ def figures(parts):
         "detect_delay_s": max(delays) if None not in delays else math.inf,
         "rate_err_median_pct": 100.0 * percentile(errs, 0.5),
         "rate_err_p95_pct": 100.0 * percentile(errs, 0.95),
+        "sigma_median_pct": 100.0 * percentile([e for r in parts for e in r["sigmas"]], 0.5),
         "cover_2sigma_pct": 100.0 * sum(r["covered"] for r in parts) / n if n else math.nan,
         "wrong_sign_pct": 100.0 * sum(r["wrong"] for r in parts) / n if n else math.nan,
         "pc_jump_sigma": max(r["jump"] for r in parts),

@@ -124,9 +124,9 @@ def test_ms22_drain_tracked_through_the_first_hour(dut, rig, record):
     record("true_rate_first_last_pa_s", "%.1f/%.1f" % (truths[0], truths[-1]), "Pa/s")
     record("rate_error_median_pct", round(100.0 * errs[len(errs) // 2], 2), "%", high=10.0)
     record("rate_error_p95_pct", round(100.0 * errs[int(0.95 * (len(errs) - 1))], 2), "%", high=30.0)
-    # issue #17 asks >= 90 %; measured 59 % here (80 % in bench/detector_tracking.py):
-    # the band still leaves out the frozen model's orbit-correlated error (open)
-    record("rate_within_2_sigma_pct", round(100.0 * covered / len(errs), 1), "%")
+    # issue #17 asks >= 90 %: 89.8 % here since the band carries the fit's
+    # lag on a bending rate (37 % before; 97.7 % in bench/detector_tracking.py)
+    record("rate_within_2_sigma_pct", round(100.0 * covered / len(errs), 1), "%", low=85.0)
     record("rate_wrong_sign", wrong, "", high=0)
     record("samples_not_in_leak_state", len([st for st in states if st != "leak"]), "", high=0)
     record("cleared_during_drain", events.count("cleared"), "", high=0)

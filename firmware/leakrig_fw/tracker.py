@@ -37,6 +37,7 @@ class LeakTracker:
         self.gas = False
         self.n = 0
         self.noise_var = 0.0     # white-noise variance of the pressure, set at the start
+        self._jf = 0.0           # third derivative of the leak, per sample^3 (averaged)
 
     def start(self, theta, cov, t_ref_c, p_ref, fade_samples, infl):
         """Freeze the thermal model theta = (c, k, m, r, q) (cov: the 5x5
@@ -86,6 +87,7 @@ class LeakTracker:
         self._infl = infl
         self._ref = 0.0
         self.n = 0
+        self._jf = 0.0
         self.active = True
         self.pc_offset = None
 
@@ -146,6 +148,7 @@ class LeakTracker:
             om = 1.0 - th
             h = 1.5 * om * om * (1.0 + th)
             k = 0.5 * om * om * om
+        a0 = f[2]
         for j in range(5):
             i = 3 * j
             if j == 0:
@@ -165,6 +168,9 @@ class LeakTracker:
             f[i] = xp + g * e
             f[i + 1] = v + 2.0 * a + h * e
             f[i + 2] = a + k * e
+        # the leak's third derivative (per sample^3: twice the change of the
+        # half acceleration), averaged over the fit's memory
+        self._jf += (1.0 - th) * (2.0 * (f[2] - a0) - self._jf)
         # covariance of (x, v, a) from white noise: P <- (I - K H) F P F' (I - K H)' + K K' s2
         c = self._cov
         pxx = c[0]
@@ -235,6 +241,12 @@ class LeakTracker:
         var = (bt * bt * gc[0] + 2.0 * bt * bd * gc[1] + 2.0 * bt * bq * gc[2] + bd * bd * gc[3]
                + 2.0 * bd * bq * gc[4] + bq * bq * gc[5])
         var += self._cov[3]
+        # the quadratic fit's lag on a rate that bends: on x''' = j its rate
+        # is behind by 3 j L^2 per sample (L = 1 / (1 - theta), the memory)
+        if self.n > 2.0 / (1.0 - self._theta_f):
+            lm = 1.0 / (1.0 - self._theta_f)
+            b = 3.0 * self._jf * lm * lm
+            var += b * b
         s = math.sqrt(var) / dt * scale * self._infl if var > 0.0 else 0.0
         return r, math.sqrt(s * s + d_p0 * d_p0)
 
