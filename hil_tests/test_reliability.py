@@ -115,6 +115,7 @@ def test_boot_loop_stops_a_firmware_that_crashes_after_running_a_while(dut, plan
     assert dut.command("status")["state"] == "stopped"
 
 
+@pytest.mark.timeout(420)
 def test_watchdog_resets_a_hung_loop(dut, rig, planted, record):
     if not rig.simulated:
         pytest.skip("needs the virtual board's VM restart count")
@@ -124,13 +125,17 @@ def test_watchdog_resets_a_hung_loop(dut, rig, planted, record):
     mpremote(dut.port, "reset")
     t0 = time.monotonic()
     hellos = 0
-    for f in dut.frames(timeout=60):
+    # the virtual watchdog counts the VM's CPU time (a hung loop spins), so
+    # on a loaded machine its 5 s take longer in wall time: the wall limit
+    # here only guards against a board that never comes back
+    for f in dut.frames(timeout=300):
         if f.kind == "H":
             hellos += 1
             if hellos >= 2:
                 break
+    assert hellos >= 2, "no second hello after the hang: %d hello(s) in 300 s" % hellos
     record("watchdog_resets", rig.vboard.watchdog_resets - resets_before, "", low=1, high=1)
-    record("recovery_s", round(time.monotonic() - t0, 1), "s", high=30)
+    record("recovery_wall_s", round(time.monotonic() - t0, 1), "s")
     assert len(dut.samples(5)) == 5
 
 
