@@ -17,8 +17,15 @@ class Logger:
     def __init__(self, port, out, name=None, notes=None, resend=True, progress=None, warn=None):
         self.port = port
         self.store = Store(out)
+        # the port opens before the run is recorded: opening it flushes what
+        # the board wrote before, so a stored run means the logger already
+        # listens, and a port that cannot open leaves no empty run behind
+        try:
+            self.link = BoardLink(port)
+        except BaseException:
+            self.store.close()
+            raise
         self.store.start_run(name=name, notes=notes, port=port)
-        self.link = BoardLink(port)
         self.stats = self.link.stats
         self.resend = resend
         self.progress = progress
