@@ -647,7 +647,19 @@ class Detector:
         lim = 0.7 * r22
         if corr > lim:
             corr = lim
-        den = 1.0 - corr * M[2 * _NF + 2]
+        # Once learning is over, it is also at most 90 % of what the data say
+        # of the rate coefficient given the others (1 / M22). On a steady
+        # ramp the rate feature is a constant plus its noise; the constant is
+        # explained by the level coefficient as well, so the noise's share
+        # was nearly all the information left, and the lag wandered with it
+        # (24 -> 160 s within minutes of a 2 K/h ramp at 1 Hz) until the
+        # gain's error read as a leak of 0.04 Pa/s. While learning, the full
+        # share is taken: a loop that only ramped so far (a triangle's first
+        # leg) needs its lag de-biased by the time the ramp turns.
+        m22 = M[2 * _NF + 2]
+        if corr * m22 > 0.9 and self._learn_t >= self.cfg["learn_s"]:
+            corr = 0.9 / m22
+        den = 1.0 - corr * m22
         if den <= 0.01:
             # not positive definite without that share: keep the last fit
             return

@@ -34,6 +34,19 @@ def test_no_false_alarm_over_12_hours_of_orbital_cycling(seed):
     assert 20.0 < det.thermal_lag_s < 45.0              # sensor 30 s + smoothing
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_no_false_alarm_on_a_steady_temperature_ramp_at_1_hz(seed):
+    # 2 K/h with no cycling: the temperature's rate is a constant plus its
+    # reading noise, so the model's lag is not determined by the data; it
+    # must not wander off with the noise correction and read the gain's
+    # error as a leak (it alarmed at 3.25 h and 3.45 h before)
+    tr = Trace(seed=seed, dt=1.0, orbital_k=0.0, ramp_k_per_h=2.0)
+    det = Detector()
+    events = run(tr, 5 * 3600, det)
+    assert [e for e in events if e[1] in ALARMS] == []
+    assert abs(det.thermal_pa_per_k - 2000.0) < 100.0
+
+
 def test_one_ml_min_seep_during_cycling_detected_rated_and_forecast():
     onset = 2.5 * 3600
     tr = Trace(seed=4, dt=0.5, leak_ml_min=1.0, leak_onset_s=onset)
