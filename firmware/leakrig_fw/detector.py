@@ -5,7 +5,9 @@
 import math
 from array import array
 
+from leakrig_fw.thermal import NF as _NF, ThermalModel
 from leakrig_fw.tracker import LeakTracker
+from leakrig_fw.windows import N_MIN as _N_MIN, RAW_RING as _RAW_RING, WindowBank
 
 try:
     from micropython import const
@@ -13,26 +15,12 @@ except ImportError:
     def const(x):
         return x
 
-_NF = const(5)          # thermal model features: 1, T, dT/dt, time, T^2
-_NS = const(4)          # windowed signals: moving averages of pressure, T, dT/dt, T^2
-# The last readings of pressure and temperature, for the moving average: its
-# span is temp_window_s * dt^(1/3), 70 samples at 10 Hz, capped at 255
-# samples from about 55 Hz up.
-_DELAY_RING = const(256)
-# Raw pressure for the gross trip: its windows (up to gross_window_s) fit in
-# this, up to 256 samples: all of 4 s up to 64 Hz.
-_RAW_RING = const(256)
+# The moving average's span is temp_window_s * dt^(1/3): 71 samples at
+# 10 Hz, 15 at 1 Hz, capped at this many from about 55 Hz up.
+_MAX_AVG = const(255)
 _N_WIN = const(8)       # most ramp-test windows: 16, 32, ... 2048 samples
-_N_MIN = const(16)
-_RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
-_SOLVE_EVERY = const(10)
-_WARMUP = const(64)
+_RECOMPUTE = const(256)  # the moving average's sums rebuilt from its ring every so many samples
 _GROSS_CONFIRM = const(5)
-
-# Prior standard deviations of the thermal model (weak: a handful of samples
-# outweigh them): level Pa, Pa/K, Pa per K/s, Pa per horizon, Pa/K^2.
-_PRIOR_SD = (1.0e6, 2.0e4, 6.0e6, 1.0e6, 1.0e3)
-_PRIOR_SIGMA_PA = 10.0
 
 EVENTS = ("leak_suspected", "leak_detected", "gross_leak", "sensor_fault", "cleared")
 
@@ -149,63 +137,28 @@ class Detector:
         # Window bank: windows of 16, 32, ... samples, as many as the board's
         # memory allows (the ring holds the longest one).
         self._nw = int(cfg["windows"])
-        self._ring_n = _N_MIN << (self._nw - 1)
-        # window geometry
-        self._win = array("i", [_N_MIN << i for i in range(self._nw)])
-        self._inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self._win])
-        self._g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self._win])
-        # upcrossing hazard per sample and unit c*phi(c), summed over windows
-        self._hz = sum(3.0 / n for n in self._win)
-        # rings of pressure, smoothed temperature and its rate, relative to
-        # their references; float32 on every platform so host and board agree
-        self._rp = array("f", bytes(4 * self._ring_n))
-        self._rt = array("f", bytes(4 * self._ring_n))
-        self._rd = array("f", bytes(4 * self._ring_n))
-        self._rq = array("f", bytes(4 * self._ring_n))
-        # raw pressure, for the gross trip on the short windows
-        self._rr = array("f", bytes(4 * _RAW_RING))
-        self._ar = array("d", [0.0] * self._nw)
-        self._sr = array("d", [0.0] * self._nw)
+        bank = WindowBank(self._nw)
+        self._bank = bank
+        self._ring_n = bank.ring_n
+        self._win = bank.win
         # the last readings of pressure and temperature, for the moving
-        # average that both pass through (see _step)
-        self._pd = array("f", bytes(4 * _DELAY_RING))
-        self._trg = array("f", bytes(4 * _DELAY_RING))
-        # Per window and signal (at w, w + self._nw, ...): A, the sum of y - r,
-        # and S, the centred sum of (i - h) y (i = 0 oldest, h the middle),
-        # whose value is the slope's numerator and owes nothing to r. r is
-        # a reference per signal, moved to the newest value every _RECOMPUTE
-        # samples: in single precision a sum of values far from zero keeps
-        # only their offset, and S, which takes in A at every step, would
-        # integrate A's rounding (an age-weighted sum, as S + h*A, would
-        # lose the slope outright to the cancellation).
-        self._a = array("d", [0.0] * (_NS * self._nw))
-        self._s = array("d", [0.0] * (_NS * self._nw))
-        self._ref = array("d", [0.0] * (_NS + 1))  # the signals' r; the raw pressure's last
-        self._h = array("d", [0.5 * (n - 1) for n in self._win])
+        # average that both pass through (see _step): W + 1 of them, allocated
+        # once the sample step and so W are known (_geometry), and again only
+        # if the rate rises so that W outgrows them
+        self._pd = None
+        self._trg = None
         self._z = array("d", [0.0] * self._nw)      # leak z per window (falling > 0)
         self._slope = array("d", [0.0] * self._nw)  # compensated slope, Pa/s
         self._sig = array("d", [0.0] * self._nw)    # its standard uncertainty, Pa/s
-        self._peak = array("d", [0.0] * self._nw)
+        self._peak = array("d", [0.0] * self._nw)      # largest |z| seen while learning
         self._bpk = array("d", [0.0] * self._nw)       # largest |z| of this calm block after learning
         self._bpk_prev = array("d", [0.0] * self._nw)  # and of the block before
         self._sm = array("d", [0.0] * self._nw)    # running mean of the slope, Pa/s
-        self._sv = array("d", [0.0] * self._nw)    # its running variance, (Pa/s)^2   # largest |z| seen while learning
+        self._sv = array("d", [0.0] * self._nw)    # its running variance, (Pa/s)^2
         self._infl = array("d", [1.0] * self._nw)   # learned excursion factor per window
-        # thermal model in square-root form: the information R = U'U and
-        # the normal vector z = U'u with U upper triangular, kept by
-        # rotations (a sum of squares formed in single precision loses the
-        # model: its rounding, compounded by the forgetting, left R
-        # indefinite and the fit blew up after hours of a temperature ramp).
-        # M: the covariance (R + prior)^-1, theta the coefficients.
-        self._U = array("d", [0.0] * (_NF * _NF))
-        self._u = array("d", [0.0] * _NF)
-        self._M = array("d", [0.0] * (_NF * _NF))
-        self._W = array("d", [0.0] * (_NF * _NF))   # scratch: U with the prior, then its inverse
-        self._theta = array("d", [0.0] * _NF)
-        self._x = array("d", [0.0] * _NF)
-        self._row = array("d", [0.0] * _NF)          # scratch: the row being rotated in
-        self._v = array("d", [0.0] * _NF)            # scratch: u with the prior
-        self._D = array("d", [(_PRIOR_SIGMA_PA / s) ** 2 for s in _PRIOR_SD])
+        self._thermal = ThermalModel(cfg["thermal_horizon_s"], cfg["noise_horizon_s"])
+        self._theta = self._thermal.theta    # the model's coefficients (the same array)
+        self._M = self._thermal.M            # and their covariance per unit residual variance
         self._events = []
         self._tracker = LeakTracker()
         self.reset()
@@ -213,17 +166,8 @@ class Detector:
     # --- public state -------------------------------------------------------
     def reset(self):
         """Forget everything learned (thermal model, noise, alarms)."""
-        for i in range(_NF * _NF):
-            self._U[i] = 0.0
-        for i in range(_NF):
-            self._u[i] = 0.0
-            self._theta[i] = 0.0
-        self._u_scale = 1.0
+        self._thermal.reset()
         self._t_prev = None   # last temperature reading
-        self._tn_var = 0.0    # its white-noise variance, K^2
-        self._td_gain = 0.0   # variance of _Td per K^2 of white reading noise
-        self._wsum = 0.0      # weight the thermal model holds (samples)
-        self._solve()
         self.samples = 0
         self._learn_t = 0.0
         for w in range(self._nw):
@@ -251,7 +195,6 @@ class Detector:
         self._tp = 0.0
         self._pd_pos = 0
         self._pd_n = 0
-        self._res_var = _PRIOR_SIGMA_PA * _PRIOR_SIGMA_PA
         self._noise_var = 0.0
         self._noise_n = 0
         self._p_prev_raw = None
@@ -266,7 +209,7 @@ class Detector:
         self._onset = 0
         self._alarm_win = 0
         self._thr = None
-        self._ngw = 0
+        self._bank.ngw = 0
         self._geo_dt = 0.0
         self._tw = 0
         self._hinge_n = 0
@@ -435,7 +378,8 @@ class Detector:
         # the rate feature, and the fit must not mistake it for signal
         if self._t_prev is not None:
             dtp = temp - self._t_prev
-            self._tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - self._tn_var)
+            tm = self._thermal
+            tm.tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - tm.tn_var)
         self._t_prev = temp
         # The pressure and the temperature features all pass through the
         # same W-sample moving average (a linear filter commutes with the
@@ -446,6 +390,7 @@ class Detector:
         W = self._tw
         tr = self._trg
         pd = self._pd
+        n_ring = len(pd)
         pos = self._pd_pos
         v = temp - self._T_ref
         yr = p - self._p_ref
@@ -454,7 +399,7 @@ class Detector:
         Q = self._tq
         P = self._tp
         if n_in >= W:
-            k = (pos - W) % _DELAY_RING
+            k = (pos - W) % n_ring
             out = tr[k]
             A += v - out
             Q += v * v - out * out
@@ -465,7 +410,7 @@ class Detector:
             P += yr
         tr[pos] = v
         pd[pos] = yr
-        self._pd_pos = (pos + 1) % _DELAY_RING
+        self._pd_pos = (pos + 1) % n_ring
         n_in += 1
         self._pd_n = n_in
         if n_in % _RECOMPUTE == 0:
@@ -473,7 +418,7 @@ class Detector:
             Q = 0.0
             P = 0.0
             for age in range(W if n_in >= W else n_in):
-                k = (pos - age) % _DELAY_RING
+                k = (pos - age) % n_ring
                 A += tr[k]
                 Q += tr[k] * tr[k]
                 P += pd[k]
@@ -484,14 +429,14 @@ class Detector:
             return
         tc = A / W
         tq = Q / W
-        self._Td = (v - tr[(pos - W) % _DELAY_RING]) / (W * dt)
+        self._Td = (v - tr[(pos - W) % n_ring]) / (W * dt)
         y = P / W
         # the window's middle sample, unsmoothed, for the white-noise level
-        y_mid = pd[(pos - (W >> 1)) % _DELAY_RING]
+        y_mid = pd[(pos - (W >> 1)) % n_ring]
         self.samples += 1
         # thermal model (learned only while no leak is suspected)
         th = self._theta
-        x = self._x
+        x = self._thermal.x
         x[0] = 1.0
         x[1] = tc
         x[2] = self._Td
@@ -509,8 +454,8 @@ class Detector:
         # its noise and residual levels grow with them until the alarm
         # clears while the loop still drains
         st = self.state
-        if st == "learning" or st == "ok" or (st == "suspected" and self._count - self._onset >= self._ring_n):
-            self._learn(x, y, step)
+        if st == "learning" or st == "ok" or (st == "suspected" and self._bank.count - self._onset >= self._ring_n):
+            self._thermal.learn(x, y, step, self.samples, self._learn_t >= self.cfg["learn_s"])
         thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
         comp = y - thermal
         trk = self._tracker
@@ -540,162 +485,17 @@ class Detector:
                     d2 = lim
                 self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
         self.noise_pa = math.sqrt(self._noise_var)
-        self._push(y, tc, self._Td, tq, yr)
+        self._bank.push(y, tc, self._Td, tq, yr)
         self._judge(dt, p)
-
-    def _learn(self, x, y, step):
-        U = self._U
-        u = self._u
-        lam = 1.0 - step / self.cfg["thermal_horizon_s"]
-        if lam < 0.5:
-            lam = 0.5
-        self._wsum = lam * self._wsum + 1.0
-        # shift the time feature so that 0 is now: x3 -> x3 - delta * x0,
-        # which in U moves only row 0 (its column 0 is zero below the diagonal)
-        dl = step / self.cfg["thermal_horizon_s"]
-        U[3] -= dl * U[0]
-        # prediction error before the update, for the parameter covariance
-        th = self._theta
-        e = y - (th[0] + th[1] * x[1] + th[2] * x[2] + th[4] * x[4])
-        if self.samples > _WARMUP:
-            lim = 25.0 * self._res_var
-            e2 = e * e
-            if e2 > lim:
-                e2 = lim
-            self._res_var += (step / self.cfg["noise_horizon_s"]) * (e2 - self._res_var)
-        # forget (R -> lam R): U and u are kept divided by _u_scale, the
-        # product of sqrt(lam) so far, and the new row is divided by it
-        # instead of every element multiplied (folded back when it is small)
-        g = self._u_scale * math.sqrt(lam)
-        if g < 1e-3:
-            for i in range(_NF * _NF):
-                U[i] *= g
-            for i in range(_NF):
-                u[i] *= g
-            g = 1.0
-        self._u_scale = g
-        g = 1.0 / g
-        for i in range(_NF):
-            x[i] *= g
-        self._rotate_in(U, u, x, y * g, 0)
-        if self.samples % _SOLVE_EVERY == 0 or self.samples < _WARMUP:
-            self._solve()
-
-    def _rotate_in(self, U, u, r, ry, first):
-        """Givens rotations taking the row (r, ry), zero before column
-        first, into the upper triangular U with right-hand side u."""
-        for i in range(first, _NF):
-            b = r[i]
-            if b == 0.0:
-                continue
-            k = i * _NF
-            a = U[k + i]
-            rho = math.sqrt(a * a + b * b)
-            c = a / rho
-            sn = b / rho
-            U[k + i] = rho
-            for j in range(i + 1, _NF):
-                uj = U[k + j]
-                rj = r[j]
-                U[k + j] = c * uj + sn * rj
-                r[j] = c * rj - sn * uj
-            ui = u[i]
-            u[i] = c * ui + sn * ry
-            ry = c * ry - sn * ui
-
-    def _solve(self):
-        """Coefficients and covariance from U, with the prior rotated in and
-        the reading noise's share taken out of the rate feature's power."""
-        V = self._W
-        U = self._U
-        D = self._D
-        r = self._row
-        M = self._M
-        th = self._theta
-        g = self._u_scale
-        for i in range(_NF * _NF):
-            V[i] = U[i] * g
-        v = self._v
-        for i in range(_NF):
-            v[i] = self._u[i] * g
-        for i in range(_NF):
-            for j in range(_NF):
-                r[j] = 0.0
-            r[i] = math.sqrt(D[i])
-            self._rotate_in(V, v, r, 0.0, i)
-        # V := V^-1 in place (upper triangular, diagonal >= sqrt of the prior)
-        for i in range(_NF - 1, -1, -1):
-            k = i * _NF
-            V[k + i] = 1.0 / V[k + i]
-            for j in range(_NF - 1, i, -1):
-                s = 0.0
-                for m in range(i + 1, j + 1):
-                    s += V[k + m] * V[m * _NF + j]
-                V[k + j] = -V[k + i] * s
-        for i in range(_NF):
-            for j in range(i, _NF):
-                s = 0.0
-                for m in range(j, _NF):
-                    s += V[i * _NF + m] * V[j * _NF + m]
-                M[i * _NF + j] = s
-                M[j * _NF + i] = s
-        # the reading noise's share of the rate feature's power (it is
-        # uncorrelated with the level features), at most 70 % of it, comes
-        # off R's diagonal: a rank-one change of M (Sherman-Morrison)
-        r22 = (U[2] * U[2] + U[_NF + 2] * U[_NF + 2] + U[2 * _NF + 2] * U[2 * _NF + 2]) * g * g
-        corr = self._wsum * self._td_gain * self._tn_var
-        lim = 0.7 * r22
-        if corr > lim:
-            corr = lim
-        # Once learning is over, it is also at most 90 % of what the data say
-        # of the rate coefficient given the others (1 / M22). On a steady
-        # ramp the rate feature is a constant plus its noise; the constant is
-        # explained by the level coefficient as well, so the noise's share
-        # was nearly all the information left, and the lag wandered with it
-        # (24 -> 160 s within minutes of a 2 K/h ramp at 1 Hz) until the
-        # gain's error read as a leak of 0.04 Pa/s. While learning, the full
-        # share is taken: a loop that only ramped so far (a triangle's first
-        # leg) needs its lag de-biased by the time the ramp turns.
-        m22 = M[2 * _NF + 2]
-        if corr * m22 > 0.9 and self._learn_t >= self.cfg["learn_s"]:
-            corr = 0.9 / m22
-        den = 1.0 - corr * m22
-        if den <= 0.01:
-            # not positive definite without that share: keep the last fit
-            return
-        g = corr / den
-        m2 = self._row
-        for i in range(_NF):
-            m2[i] = M[i * _NF + 2]
-        for i in range(_NF):
-            s = 0.0
-            for j in range(i, _NF):
-                s += V[i * _NF + j] * v[j]
-            th[i] = s
-        for i in range(_NF):
-            for j in range(_NF):
-                M[i * _NF + j] += g * m2[i] * m2[j]
-        t2 = th[2]
-        for i in range(_NF):
-            th[i] += g * m2[i] * t2
 
     # --- windows ----------------------------------------------------------
     def _restart_windows(self):
-        self._count = 0
-        self._pos = 0
+        self._bank.restart()
         self._pd_n = 0
         self._ta = 0.0
         self._tq = 0.0
         self._tp = 0.0
         self._hinge_n = 0
-        for i in range(self._nw):
-            self._ar[i] = 0.0
-            self._sr[i] = 0.0
-        for i in range(_NS * self._nw):
-            self._a[i] = 0.0
-            self._s[i] = 0.0
-        for i in range(_NS + 1):
-            self._ref[i] = 0.0
         for i in range(self._nw):
             self._z[i] = 0.0
             self._sm[i] = 0.0
@@ -706,147 +506,9 @@ class Detector:
         if self.state in ("suspected", "leak", "gross"):
             self.state = "ok"
 
-    def _push(self, yp, yt, yd, yq, yr):
-        nw = self._nw
-        ring_n = self._ring_n
-        pos = self._pos
-        cnt = self._count
-        rp = self._rp
-        rt = self._rt
-        rd = self._rd
-        rq = self._rq
-        A = self._a
-        S = self._s
-        win = self._win
-        half = self._h
-        ref = self._ref
-        if cnt == 0:
-            # windows restarted: take the references from the first values
-            ref[0] = yp
-            ref[1] = yt
-            ref[2] = yd
-            ref[3] = yq
-            ref[_NS] = yr
-        rfp = ref[0]
-        rft = ref[1]
-        rfd = ref[2]
-        rfq = ref[3]
-        dp = yp - rfp
-        dtc = yt - rft
-        dd = yd - rfd
-        dq = yq - rfq
-        # per window, for each signal: S takes in the new value at +h and
-        # lets out the one n samples old at -h, every other sample moving one
-        # place older (-A); while the window fills, its middle moves instead
-        for w in range(nw):
-            n = win[w]
-            if cnt >= n:
-                j = (pos - n) % ring_n
-                h = half[w]
-                out = rp[j] - rfp
-                S[w] += h * (dp + out) + out - A[w]
-                A[w] += dp - out
-                k = w + nw
-                out = rt[j] - rft
-                S[k] += h * (dtc + out) + out - A[k]
-                A[k] += dtc - out
-                k += nw
-                out = rd[j] - rfd
-                S[k] += h * (dd + out) + out - A[k]
-                A[k] += dd - out
-                k += nw
-                out = rq[j] - rfq
-                S[k] += h * (dq + out) + out - A[k]
-                A[k] += dq - out
-            else:
-                h = 0.5 * cnt
-                S[w] += h * dp - 0.5 * A[w]
-                A[w] += dp
-                k = w + nw
-                S[k] += h * dtc - 0.5 * A[k]
-                A[k] += dtc
-                k += nw
-                S[k] += h * dd - 0.5 * A[k]
-                A[k] += dd
-                k += nw
-                S[k] += h * dq - 0.5 * A[k]
-                A[k] += dq
-        rp[pos] = yp
-        rt[pos] = yt
-        rd[pos] = yd
-        rq[pos] = yq
-        # raw pressure, on the gross trip's windows only
-        ring = self._rr
-        A = self._ar
-        S = self._sr
-        rfr = ref[_NS]
-        dr = yr - rfr
-        for w in range(self._ngw):
-            n = win[w]
-            if cnt >= n:
-                out = ring[(pos - n) % _RAW_RING] - rfr
-                S[w] += half[w] * (dr + out) + out - A[w]
-                A[w] += dr - out
-            else:
-                S[w] += 0.5 * cnt * dr - 0.5 * A[w]
-                A[w] += dr
-        ring[pos % _RAW_RING] = yr
-        self._pos = (pos + 1) % ring_n
-        cnt += 1
-        self._count = cnt
-        if cnt % _RECOMPUTE == 0:
-            self._rebase(yp, yt, yd, yq, yr)
-            # the short windows, cheap, every time (their slopes are the
-            # most sensitive to a rounding error in S), one other in turn
-            for w in range(nw):
-                if w < 2 or w == (cnt // _RECOMPUTE) % nw:
-                    self._rebuild(w)
-
-    def _rebase(self, yp, yt, yd, yq, yr):
-        """Move each signal's reference r to its newest value: every A
-        follows (S does not depend on r)."""
-        ref = self._ref
-        A = self._a
-        cnt = self._count
-        k = 0
-        for s, v in ((0, yp), (1, yt), (2, yd), (3, yq)):
-            delta = v - ref[s]
-            ref[s] = v
-            for w in range(self._nw):
-                n = self._win[w]
-                A[k] -= (n if n < cnt else cnt) * delta
-                k += 1
-        delta = yr - ref[_NS]
-        ref[_NS] = yr
-        for w in range(self._ngw):
-            n = self._win[w]
-            self._ar[w] -= (n if n < cnt else cnt) * delta
-
-    def _rebuild(self, w):
-        """Recompute one window's sums from the rings, so rounding cannot
-        drift: A and S about the reference, which is near every value."""
-        n = self._win[w]
-        if self._count < n:
-            return
-        last = self._pos - 1
-        h = self._h[w]
-        for s, ring in ((0, self._rp), (1, self._rt), (2, self._rd), (3, self._rq)):
-            r = self._ref[s]
-            a = 0.0
-            b = 0.0
-            for age in range(n):
-                v = ring[(last - age) % self._ring_n] - r
-                a += v
-                b += age * v
-            # sum (h - age) v: values about r are small, so little cancels
-            self._a[s * self._nw + w] = a
-            self._s[s * self._nw + w] = h * a - b
-        if w < self._ngw:
-            self._rebuild_raw(w)
-
     def _thresholds(self, dt):
         per_h = 3600.0 / dt
-        hz = self._hz
+        hz = self._bank.hz
         self._thr = (threshold_z(self.cfg["suspect_arl0_h"] * per_h, hz),
                      threshold_z(self.cfg["arl0_h"] * per_h, hz))
         self._thr_dt = dt
@@ -854,10 +516,7 @@ class Detector:
         for n in self._win:
             if n <= self.cfg["gross_window_s"] / dt and n <= _RAW_RING:
                 ngw += 1
-        if ngw != self._ngw:
-            self._ngw = ngw
-            for w in range(ngw):
-                self._rebuild_raw(w)
+        self._bank.set_gross_windows(ngw)
 
     def _geometry(self, dt):
         """Temperature window for sample step dt: an odd number of samples,
@@ -871,8 +530,13 @@ class Detector:
             W += 1
         if W < 3:
             W = 3
-        if W >= _DELAY_RING:
-            W = _DELAY_RING - 1
+        if W > _MAX_AVG:
+            W = _MAX_AVG
+        if self._pd is None or len(self._pd) <= W:
+            self._pd = array("f", bytes(4 * (W + 1)))
+            self._trg = array("f", bytes(4 * (W + 1)))
+            self._pd_pos = 0
+            self._tw = 0
         if W != self._tw:
             self._tw = W
             self._pd_n = 0
@@ -880,36 +544,9 @@ class Detector:
             self._tq = 0.0
             self._tp = 0.0
         # variance of the rate feature per K^2 of white reading noise
-        self._td_gain = 2.0 / (W * dt) ** 2
-        # each window's slope of moving-averaged white noise: the slope's
-        # weights c_i averaged over W; its standard deviation per unit noise
-        for w in range(self._nw):
-            n = self._win[w]
-            c0 = 12.0 / (n * (n * n - 1.0))
-            h = 0.5 * (n - 1)
-            g = 0.0
-            for m in range(-W + 1, n):
-                lo = m if m > 0 else 0
-                hi = m + W - 1 if m + W - 1 < n - 1 else n - 1
-                e = c0 * (0.5 * (lo + hi) - h) * (hi - lo + 1) / W
-                g += e * e
-            self._g[w] = math.sqrt(g)
-
-    def _rebuild_raw(self, w):
-        n = self._win[w]
-        if self._count < n:
-            n = self._count
-        last = self._pos - 1
-        h = 0.5 * (n - 1)
-        r = self._ref[_NS]
-        a = 0.0
-        b = 0.0
-        for age in range(n):
-            v = self._rr[(last - age) % _RAW_RING] - r
-            a += v
-            b += age * v
-        self._ar[w] = a
-        self._sr[w] = h * a - b
+        self._thermal.td_gain = 2.0 / (W * dt) ** 2
+        # each window's slope noise through that moving average
+        self._bank.noise_gains(W)
 
     def _judge(self, dt, p):
         if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
@@ -917,7 +554,9 @@ class Detector:
         c_sus, c_det = self._thr
         th = self._theta
         M = self._M
-        cov_scale = self._res_var if self._res_var > self._noise_var else self._noise_var
+        bank = self._bank
+        res_var = self._thermal.res_var
+        cov_scale = res_var if res_var > self._noise_var else self._noise_var
         k1 = th[1]
         k2 = th[2]
         k4 = th[4]
@@ -927,8 +566,8 @@ class Detector:
             # state (the gas cushion's response falls as the loop drains);
             # not while only suspected, where the loss is still small and
             # the decision to alarm is taken with the model it was designed on
-            k = (self._pos - 1) % self._ring_n
-            k1, k2 = trk.local_gains(self._rp[k], self._rt[k], self._rd[k])
+            k = bank.newest()
+            k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
             k4 = 0.0
         m11 = M[1 * _NF + 1] * cov_scale
         m12 = M[1 * _NF + 2] * cov_scale
@@ -940,11 +579,11 @@ class Detector:
         q = self._qstep
         qv = (0.75 * q / dt) ** 2 if q > 0.0 and self.noise_pa < 0.5 * q else 0.0
         eps = self.cfg["thermal_error"]
-        S = self._s
-        cnt = self._count
+        S = bank.s
+        cnt = bank.count
         zmax = 0.0
         wmax = -1
-        Sr = self._sr
+        Sr = bank.sr
         gross = False
         spread_n = 4
         cfg = self.cfg
@@ -955,9 +594,9 @@ class Detector:
         learning = self.state == "learning" or self._learn_t < cfg["learn_s"]
         peaks = learning and self._learn_t > 0.25 * cfg["learn_s"]
         win = self._win
-        inv_sxx = self._inv_sxx
-        g_w = self._g
-        ngw = self._ngw
+        inv_sxx = bank.inv_sxx
+        g_w = bank.g
+        ngw = bank.ngw
         SM = self._sm
         SV = self._sv
         peak = self._peak
@@ -1079,8 +718,8 @@ class Detector:
             # too, to within the longest window's noise band
             still = False
             if (self.state == "leak" or self.state == "gross") and trk.active and trk.n >= _N_MIN:
-                k = (self._pos - 1) % self._ring_n
-                r, s = trk.rate(self._rp[k], self._rt[k], self._rd[k], dt)
+                k = bank.newest()
+                r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], dt)
                 band = self._sig[self._nw - 1]
                 if s > band:
                     band = s
@@ -1108,30 +747,18 @@ class Detector:
         leak left: its level lowered by the loss and, after a tracked drain,
         the gas cushion's gains at the present state (the tracker's). The
         coefficients are set and the information kept: u = U theta."""
-        k = (self._pos - 1) % self._ring_n
+        bank = self._bank
+        k = bank.newest()
         th = self._theta
         k1 = th[1]
         k2 = th[2]
         k4 = th[4]
         trk = self._tracker
         if trk.active and trk.gas:
-            k1, k2 = trk.local_gains(self._rp[k], self._rt[k], self._rd[k])
+            k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
             k4 = 0.0
-        c = self._rp[k] - (k1 * self._rt[k] + k2 * self._rd[k] + k4 * self._rq[k])
-        v = self._v
-        v[0] = c
-        v[1] = k1
-        v[2] = k2
-        v[3] = th[3]
-        v[4] = k4
-        U = self._U
-        u = self._u
-        for i in range(_NF):
-            s = 0.0
-            for j in range(i, _NF):
-                s += U[i * _NF + j] * v[j]
-            u[i] = s
-        self._solve()
+        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * bank.rd[k] + k4 * bank.rq[k])
+        self._thermal.set_coefficients(c, k1, k2, k4, self._learn_t >= self.cfg["learn_s"])
 
     def _track_start(self, dt):
         """Freeze the thermal model into the tracker and run the samples
@@ -1142,21 +769,24 @@ class Detector:
         for i in range(self._nw):
             if self._win[i] <= fade:
                 w = i
-        scale = self._res_var if self._res_var > self._noise_var else self._noise_var
+        tm = self._thermal
+        scale = tm.res_var if tm.res_var > self._noise_var else self._noise_var
         M = self._M
+        cov = tm.W   # the model's scratch
         for i in range(_NF * _NF):
-            self._W[i] = M[i] * scale
-        trk.start(self._theta, self._W, self._T_ref, self._p_ref, fade, self._infl[w])
-        back = self._count - self._onset
-        if back > self._count:
-            back = self._count
+            cov[i] = M[i] * scale
+        trk.start(self._theta, cov, self._T_ref, self._p_ref, fade, self._infl[w])
+        bank = self._bank
+        back = bank.count - self._onset
+        if back > bank.count:
+            back = bank.count
         if back > self._ring_n:
             back = self._ring_n
-        last = self._pos - 1
-        rp = self._rp
-        rt = self._rt
-        rd = self._rd
-        rq = self._rq
+        last = bank.pos - 1
+        rp = bank.rp
+        rt = bank.rt
+        rd = bank.rd
+        rq = bank.rq
         # the sensor's white noise as it was when the leak began: the level
         # learned meanwhile follows a model that relearns during the leak
         nv = self._noise_var
@@ -1170,58 +800,10 @@ class Detector:
         level + slope * max(0, i - j) to the compensated pressure of the last
         n samples (the window that raised the alarm, usually longer than the
         leak)."""
-        m = self._hinge(n, 0)[0]
-        self._hinge_n = n
-        return self._count - m
-
-    def _hinge(self, n, m_fixed):
-        """Fit level + slope * max(0, i - knee) to the compensated pressure
-        of the last n samples, the knee m samples back: the best m (m_fixed
-        0) or m_fixed. Returns (m, slope per sample, its information).
-        One pass over the rings."""
         th = self._theta
-        k1 = th[1]
-        k2 = th[2]
-        k4 = th[4]
-        rp = self._rp
-        rt = self._rt
-        rd = self._rd
-        rq = self._rq
-        last = self._pos - 1
-        if n > self._count:
-            n = self._count
-        # totals over the window: sum c (i = 0 oldest .. n-1 newest)
-        tot = 0.0
-        for age in range(n):
-            k = (last - age) % self._ring_n
-            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
-        s0 = 0.0   # sum of c over i > j
-        s1 = 0.0   # sum of i*c over i > j
-        best = 0.0
-        best_m = n
-        best_shc = 0.0
-        best_shh = 0.0
-        for age in range(n - 1):
-            i = n - 1 - age
-            k = (last - age) % self._ring_n
-            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
-            s0 += c
-            s1 += i * c
-            m = age + 1  # samples after the knee
-            sh = 0.5 * m * (m + 1)
-            shh = sh * (2 * m + 1) / 3.0 - sh * sh / n
-            shc = s1 - (i - 1) * s0 - sh * tot / n
-            if m_fixed:
-                if m == m_fixed:
-                    return m, (shc / shh if shh > 0.0 else 0.0), shh
-            elif shc < 0.0 and shh > 0.0:
-                score = shc * shc / shh
-                if score > best:
-                    best = score
-                    best_m = m
-                    best_shc = shc
-                    best_shh = shh
-        return best_m, (best_shc / best_shh if best_shh > 0.0 else 0.0), best_shh
+        m = self._bank.hinge(n, 0, th[1], th[2], th[4])[0]
+        self._hinge_n = n
+        return self._bank.count - m
 
     def _narrow(self, dt):
         """After learning, calm time is cut into blocks of learn_s. Once two
@@ -1242,7 +824,7 @@ class Detector:
             return
         self._calm_t -= L
         if self._bpk_prev[0] > 0.0:
-            hz = self._hz
+            hz = self._bank.hz
             expect = threshold_z(2.0 * L / dt, hz)
             for w in range(self._nw):
                 pk = self._bpk[w] if self._bpk[w] > self._bpk_prev[w] else self._bpk_prev[w]
@@ -1258,7 +840,7 @@ class Detector:
     def _end_learning(self, dt):
         """Excursions of the compensated slope that the learning period showed
         beyond white noise (thermal model error) widen each window's band."""
-        hz = self._hz
+        hz = self._bank.hz
         expect = threshold_z(0.75 * self.cfg["learn_s"] / dt, hz)
         for w in range(self._nw):
             f = self.cfg["learn_margin"] * self._peak[w] / expect
@@ -1268,18 +850,19 @@ class Detector:
 
     def _report(self, wmax, p):
         """Rate from the longest window that fits the current situation."""
-        cnt = self._count
+        bank = self._bank
+        cnt = bank.count
         best = -1
         trk = self._tracker
         if trk.active and trk.n >= _N_MIN:
-            k = (self._pos - 1) % self._ring_n
-            r, s = trk.rate(self._rp[k], self._rt[k], self._rd[k], self._dt)
+            k = bank.newest()
+            r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], self._dt)
             self.rate_pa_s = r
             self.rate_sigma_pa_s = s
             self._update_ml()
             alarmed = self.state == "leak" or self.state == "gross"
             if r < 0.0 and (alarmed or r < -2.0 * s):
-                self.time_to_min_s = trk.time_to(self._rp[k], self.min_pressure_pa - self._p_ref, r,
+                self.time_to_min_s = trk.time_to(bank.rp[k], self.min_pressure_pa - self._p_ref, r,
                                                  self.cfg["drain_exponent"])
             else:
                 self.time_to_min_s = None
@@ -1295,7 +878,8 @@ class Detector:
                 # a leak younger than the shortest window: rate from the knee
                 # fit over the alarm window, the knee kept where it was found
                 n = self._hinge_n + since
-                m, slope, info = self._hinge(n if n < self._ring_n else self._ring_n, since)
+                th = self._theta
+                m, slope, info = bank.hinge(n if n < self._ring_n else self._ring_n, since, th[1], th[2], th[4])
                 if info > 0.0:
                     self.rate_pa_s = slope / self._dt
                     self.rate_sigma_pa_s = self._infl[0] * math.sqrt(self._noise_var / info) / self._dt

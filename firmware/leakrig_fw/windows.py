@@ -1,0 +1,300 @@
+# The detector's window bank: rings of the last samples of its signals and,
+# for windows of 16, 32, ... samples ending at the newest one, the running
+# sums from which each window's least-squares slope is read in O(1) per
+# sample. Used by the detector; see docs/detector.md.
+import math
+from array import array
+
+try:
+    from micropython import const
+except ImportError:
+    def const(x):
+        return x
+
+NS = const(4)           # signals: moving averages of pressure, T, dT/dt, T^2
+N_MIN = const(16)       # the shortest window, samples
+# Raw pressure for the gross trip: its windows (up to gross_window_s) fit in
+# this, up to 128 samples: all of 4 s up to 32 Hz (at a faster rate the
+# gross trip looks at 128 samples at most). A divisor of every window ring.
+RAW_RING = const(128)
+_RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many samples
+
+
+class WindowBank:
+    """nw windows of N_MIN << w samples over four signals (rings rp, rt, rd,
+    rq: float32 on every platform so host and board agree) and the raw
+    pressure (ring rr, on the ngw shortest windows, for the gross trip).
+
+    Per window and signal (at w, w + nw, ...): a, the sum of y - r, and s,
+    the centred sum of (i - h) y (i = 0 oldest, h the middle), whose value
+    is the slope's numerator and owes nothing to r. r is a reference per
+    signal, moved to the newest value every _RECOMPUTE samples: in single
+    precision a sum of values far from zero keeps only their offset, and s,
+    which takes in a at every step, would integrate a's rounding (an
+    age-weighted sum, as s + h*a, would lose the slope outright to the
+    cancellation). The slope of signal k over window w is s[k*nw + w] *
+    inv_sxx[w] per sample."""
+
+    def __init__(self, nw):
+        self.nw = nw
+        self.ring_n = N_MIN << (nw - 1)
+        self.win = array("i", [N_MIN << i for i in range(nw)])
+        self.inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self.win])
+        # each window's slope noise per unit white noise (set by noise_gains)
+        self.g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self.win])
+        # upcrossing hazard per sample and unit c*phi(c), summed over windows
+        self.hz = sum(3.0 / n for n in self.win)
+        self.h = array("d", [0.5 * (n - 1) for n in self.win])
+        self.rp = array("f", bytes(4 * self.ring_n))
+        self.rt = array("f", bytes(4 * self.ring_n))
+        self.rd = array("f", bytes(4 * self.ring_n))
+        self.rq = array("f", bytes(4 * self.ring_n))
+        self.rr = array("f", bytes(4 * RAW_RING))
+        self.a = array("d", [0.0] * (NS * nw))
+        self.s = array("d", [0.0] * (NS * nw))
+        self.ar = array("d", [0.0] * nw)
+        self.sr = array("d", [0.0] * nw)
+        self.ref = array("d", [0.0] * (NS + 1))  # the signals' r; the raw pressure's last
+        self.ngw = 0
+        self.restart()
+
+    def restart(self):
+        """Empty every window."""
+        self.count = 0
+        self.pos = 0
+        for i in range(self.nw):
+            self.ar[i] = 0.0
+            self.sr[i] = 0.0
+        for i in range(NS * self.nw):
+            self.a[i] = 0.0
+            self.s[i] = 0.0
+        for i in range(NS + 1):
+            self.ref[i] = 0.0
+
+    def newest(self):
+        """Ring index of the newest sample."""
+        return (self.pos - 1) % self.ring_n
+
+    def set_gross_windows(self, ngw):
+        """The raw pressure is summed on the ngw shortest windows."""
+        if ngw != self.ngw:
+            self.ngw = ngw
+            for w in range(ngw):
+                self.rebuild_raw(w)
+
+    def noise_gains(self, W):
+        """Each window's slope of white noise passed through a W-sample
+        moving average: the slope's weights averaged over W; the standard
+        deviation per unit noise, per sample."""
+        for w in range(self.nw):
+            n = self.win[w]
+            c0 = 12.0 / (n * (n * n - 1.0))
+            h = 0.5 * (n - 1)
+            g = 0.0
+            for m in range(-W + 1, n):
+                lo = m if m > 0 else 0
+                hi = m + W - 1 if m + W - 1 < n - 1 else n - 1
+                e = c0 * (0.5 * (lo + hi) - h) * (hi - lo + 1) / W
+                g += e * e
+            self.g[w] = math.sqrt(g)
+
+    def push(self, yp, yt, yd, yq, yr):
+        """Take in one sample of the four signals and the raw pressure."""
+        nw = self.nw
+        ring_n = self.ring_n
+        pos = self.pos
+        cnt = self.count
+        rp = self.rp
+        rt = self.rt
+        rd = self.rd
+        rq = self.rq
+        A = self.a
+        S = self.s
+        win = self.win
+        half = self.h
+        ref = self.ref
+        if cnt == 0:
+            # windows restarted: take the references from the first values
+            ref[0] = yp
+            ref[1] = yt
+            ref[2] = yd
+            ref[3] = yq
+            ref[NS] = yr
+        rfp = ref[0]
+        rft = ref[1]
+        rfd = ref[2]
+        rfq = ref[3]
+        dp = yp - rfp
+        dtc = yt - rft
+        dd = yd - rfd
+        dq = yq - rfq
+        # per window, for each signal: S takes in the new value at +h and
+        # lets out the one n samples old at -h, every other sample moving one
+        # place older (-A); while the window fills, its middle moves instead
+        for w in range(nw):
+            n = win[w]
+            if cnt >= n:
+                j = (pos - n) % ring_n
+                h = half[w]
+                out = rp[j] - rfp
+                S[w] += h * (dp + out) + out - A[w]
+                A[w] += dp - out
+                k = w + nw
+                out = rt[j] - rft
+                S[k] += h * (dtc + out) + out - A[k]
+                A[k] += dtc - out
+                k += nw
+                out = rd[j] - rfd
+                S[k] += h * (dd + out) + out - A[k]
+                A[k] += dd - out
+                k += nw
+                out = rq[j] - rfq
+                S[k] += h * (dq + out) + out - A[k]
+                A[k] += dq - out
+            else:
+                h = 0.5 * cnt
+                S[w] += h * dp - 0.5 * A[w]
+                A[w] += dp
+                k = w + nw
+                S[k] += h * dtc - 0.5 * A[k]
+                A[k] += dtc
+                k += nw
+                S[k] += h * dd - 0.5 * A[k]
+                A[k] += dd
+                k += nw
+                S[k] += h * dq - 0.5 * A[k]
+                A[k] += dq
+        rp[pos] = yp
+        rt[pos] = yt
+        rd[pos] = yd
+        rq[pos] = yq
+        # raw pressure, on the gross trip's windows only
+        ring = self.rr
+        A = self.ar
+        S = self.sr
+        rfr = ref[NS]
+        dr = yr - rfr
+        for w in range(self.ngw):
+            n = win[w]
+            if cnt >= n:
+                out = ring[(pos - n) % RAW_RING] - rfr
+                S[w] += half[w] * (dr + out) + out - A[w]
+                A[w] += dr - out
+            else:
+                S[w] += 0.5 * cnt * dr - 0.5 * A[w]
+                A[w] += dr
+        ring[pos % RAW_RING] = yr
+        self.pos = (pos + 1) % ring_n
+        cnt += 1
+        self.count = cnt
+        if cnt % _RECOMPUTE == 0:
+            self._rebase(yp, yt, yd, yq, yr)
+            # the short windows, cheap, every time (their slopes are the
+            # most sensitive to a rounding error in S), one other in turn
+            for w in range(nw):
+                if w < 2 or w == (cnt // _RECOMPUTE) % nw:
+                    self._rebuild(w)
+
+    def _rebase(self, yp, yt, yd, yq, yr):
+        """Move each signal's reference r to its newest value: every a
+        follows (s does not depend on r)."""
+        ref = self.ref
+        A = self.a
+        cnt = self.count
+        k = 0
+        for s, v in ((0, yp), (1, yt), (2, yd), (3, yq)):
+            delta = v - ref[s]
+            ref[s] = v
+            for w in range(self.nw):
+                n = self.win[w]
+                A[k] -= (n if n < cnt else cnt) * delta
+                k += 1
+        delta = yr - ref[NS]
+        ref[NS] = yr
+        for w in range(self.ngw):
+            n = self.win[w]
+            self.ar[w] -= (n if n < cnt else cnt) * delta
+
+    def _rebuild(self, w):
+        """Recompute one window's sums from the rings, so rounding cannot
+        drift: a and s about the reference, which is near every value."""
+        n = self.win[w]
+        if self.count < n:
+            return
+        last = self.pos - 1
+        h = self.h[w]
+        for s, ring in ((0, self.rp), (1, self.rt), (2, self.rd), (3, self.rq)):
+            r = self.ref[s]
+            a = 0.0
+            b = 0.0
+            for age in range(n):
+                v = ring[(last - age) % self.ring_n] - r
+                a += v
+                b += age * v
+            # sum (h - age) v: values about r are small, so little cancels
+            self.a[s * self.nw + w] = a
+            self.s[s * self.nw + w] = h * a - b
+        if w < self.ngw:
+            self.rebuild_raw(w)
+
+    def rebuild_raw(self, w):
+        n = self.win[w]
+        if self.count < n:
+            n = self.count
+        last = self.pos - 1
+        h = 0.5 * (n - 1)
+        r = self.ref[NS]
+        a = 0.0
+        b = 0.0
+        for age in range(n):
+            v = self.rr[(last - age) % RAW_RING] - r
+            a += v
+            b += age * v
+        self.ar[w] = a
+        self.sr[w] = h * a - b
+
+    def hinge(self, n, m_fixed, k1, k2, k4):
+        """Fit level + slope * max(0, i - knee) to the compensated pressure
+        rp - k1 rt - k2 rd - k4 rq of the last n samples, the knee m samples
+        back: the best m (m_fixed 0) or m_fixed. Returns (m, slope per
+        sample, its information). One pass over the rings."""
+        rp = self.rp
+        rt = self.rt
+        rd = self.rd
+        rq = self.rq
+        ring_n = self.ring_n
+        last = self.pos - 1
+        if n > self.count:
+            n = self.count
+        # totals over the window: sum c (i = 0 oldest .. n-1 newest)
+        tot = 0.0
+        for age in range(n):
+            k = (last - age) % ring_n
+            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+        s0 = 0.0   # sum of c over i > j
+        s1 = 0.0   # sum of i*c over i > j
+        best = 0.0
+        best_m = n
+        best_shc = 0.0
+        best_shh = 0.0
+        for age in range(n - 1):
+            i = n - 1 - age
+            k = (last - age) % ring_n
+            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+            s0 += c
+            s1 += i * c
+            m = age + 1  # samples after the knee
+            sh = 0.5 * m * (m + 1)
+            shh = sh * (2 * m + 1) / 3.0 - sh * sh / n
+            shc = s1 - (i - 1) * s0 - sh * tot / n
+            if m_fixed:
+                if m == m_fixed:
+                    return m, (shc / shh if shh > 0.0 else 0.0), shh
+            elif shc < 0.0 and shh > 0.0:
+                score = shc * shc / shh
+                if score > best:
+                    best = score
+                    best_m = m
+                    best_shc = shc
+                    best_shh = shh
+        return best_m, (best_shc / best_shh if best_shh > 0.0 else 0.0), best_shh
