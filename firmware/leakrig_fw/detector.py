@@ -190,6 +190,7 @@ class Detector:
         self._p_ref = None
         self._T_ref = 0.0
         self._Td = 0.0
+        self._y_mid = 0.0
         self._ta = 0.0
         self._tq = 0.0
         self._tp = 0.0
@@ -206,6 +207,7 @@ class Detector:
         self._fault = False
         self._quiet = 0
         self._gross_n = 0
+        self._gross_hit = False
         self._onset = 0
         self._alarm_win = 0
         self._thr = None
@@ -309,7 +311,10 @@ class Detector:
             return True
         return abs(self._theta[1] * (temp - self._same_t)) > 2.0 * q
 
-    def _step(self, t, t_per_s, p_raw, temp, quality):
+    def _admit(self, p_raw, temp, quality):
+        """Bad data (docs/detector.md): False for a sample that is not
+        used, raising sensor_fault on the first and cleared after
+        fault_clear_samples good ones."""
         bad = self._bad(p_raw, temp, quality)
         c_jump = self.cfg["jump_pa"]
         if not bad and self._p_prev_raw is not None and not self._fault:
@@ -338,49 +343,23 @@ class Detector:
                 self._emit("sensor_fault")
             if p_raw is not None and p_raw == p_raw:
                 self._p_prev_raw = p_raw
-            return
+            return False
         self._p_prev_raw = p_raw
         if self._fault:
             self._good += 1
             if self._good < self._fault_clear_n:
-                return
+                return False
             self._fault = False
             self._same = 0
             self._restart_windows()
             self.state = "learning" if self._learn_t < self.cfg["learn_s"] else "ok"
             self._emit("cleared")
-        p = p_raw - self.zero_offset_pa
-        self.pressure_pa = p
-        # time step
-        if self._t_last is None:
-            self._t_last = t
-            self._p_ref = p
-            self._T_ref = temp
-            return
-        step = (t - self._t_last) / t_per_s
-        self._t_last = t
-        if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
-            # a gap, or a lower sample rate: restart the windows and take the
-            # nominal step afresh from the next sample (kept, a rate lowered
-            # more than gap_factor times would look like a gap at every step)
-            self._restart_windows()
-            self._dt = 0.0
-            return
-        if self._dt == 0.0:
-            self._dt = step
-        else:
-            self._dt += 0.01 * (step - self._dt)
-        dt = self._dt
-        self._learn_t += step
-        if self._geo_dt == 0.0 or abs(dt - self._geo_dt) > 0.05 * self._geo_dt:
-            self._geometry(dt)
-        # white noise of the reading, from successive differences: it enters
-        # the rate feature, and the fit must not mistake it for signal
-        if self._t_prev is not None:
-            dtp = temp - self._t_prev
-            tm = self._thermal
-            tm.tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - tm.tn_var)
-        self._t_prev = temp
+        return True
+
+    def _smooth(self, v, yr, dt):
+        """Take the temperature v and the pressure yr (about their
+        references) into the moving average; True once it holds W samples
+        (its sums in _ta, _tq, _tp; the rate feature in _Td)."""
         # The pressure and the temperature features all pass through the
         # same W-sample moving average (a linear filter commutes with the
         # linear thermal model, so the compensation stays exact through the
@@ -392,8 +371,6 @@ class Detector:
         pd = self._pd
         n_ring = len(pd)
         pos = self._pd_pos
-        v = temp - self._T_ref
-        yr = p - self._p_ref
         n_in = self._pd_n
         A = self._ta
         Q = self._tq
@@ -426,13 +403,56 @@ class Detector:
         self._tq = Q
         self._tp = P
         if n_in <= W:
-            return
-        tc = A / W
-        tq = Q / W
+            return False
         self._Td = (v - tr[(pos - W) % n_ring]) / (W * dt)
-        y = P / W
         # the window's middle sample, unsmoothed, for the white-noise level
-        y_mid = pd[(pos - (W >> 1)) % n_ring]
+        self._y_mid = pd[(pos - (W >> 1)) % n_ring]
+        return True
+
+    def _step(self, t, t_per_s, p_raw, temp, quality):
+        if not self._admit(p_raw, temp, quality):
+            return
+        p = p_raw - self.zero_offset_pa
+        self.pressure_pa = p
+        # time step
+        if self._t_last is None:
+            self._t_last = t
+            self._p_ref = p
+            self._T_ref = temp
+            return
+        step = (t - self._t_last) / t_per_s
+        self._t_last = t
+        if step <= 0 or (self._dt > 0 and step > self.cfg["gap_factor"] * self._dt):
+            # a gap, or a lower sample rate: restart the windows and take the
+            # nominal step afresh from the next sample (kept, a rate lowered
+            # more than gap_factor times would look like a gap at every step)
+            self._restart_windows()
+            self._dt = 0.0
+            return
+        if self._dt == 0.0:
+            self._dt = step
+        else:
+            self._dt += 0.01 * (step - self._dt)
+        dt = self._dt
+        self._learn_t += step
+        if self._geo_dt == 0.0 or abs(dt - self._geo_dt) > 0.05 * self._geo_dt:
+            self._geometry(dt)
+        # white noise of the reading, from successive differences: it enters
+        # the rate feature, and the fit must not mistake it for signal
+        if self._t_prev is not None:
+            dtp = temp - self._t_prev
+            tm = self._thermal
+            tm.tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - tm.tn_var)
+        self._t_prev = temp
+        v = temp - self._T_ref
+        yr = p - self._p_ref
+        if not self._smooth(v, yr, dt):
+            return
+        W = self._tw
+        tc = self._ta / W
+        tq = self._tq / W
+        y = self._tp / W
+        y_mid = self._y_mid
         self.samples += 1
         # thermal model (learned only while no leak is suspected)
         th = self._theta
@@ -548,10 +568,12 @@ class Detector:
         # each window's slope noise through that moving average
         self._bank.noise_gains(W)
 
-    def _judge(self, dt, p):
-        if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
-            self._thresholds(dt)
-        c_sus, c_det = self._thr
+    def _scan(self, dt):
+        """The ramp test on every window: the compensated slope, its
+        uncertainty and z (falling > 0) per window, self.z the largest;
+        _gross_hit when a short window's raw slope trips the gross rate.
+        Returns the window of the largest z (-1: none)."""
+        c_det = self._thr[1]
         th = self._theta
         M = self._M
         bank = self._bank
@@ -665,26 +687,26 @@ class Detector:
                 zmax = z
                 wmax = w
         self.z = zmax
+        self._gross_hit = gross
+        return wmax
+
+    def _judge(self, dt, p):
+        if self._thr is None or abs(dt - self._thr_dt) > 0.05 * self._thr_dt:
+            self._thresholds(dt)
+        c_sus, c_det = self._thr
+        wmax = self._scan(dt)
+        zmax = self.z
+        gross = self._gross_hit
+        cnt = self._bank.count
+        learning = self.state == "learning" or self._learn_t < self.cfg["learn_s"]
         # a gross trip must hold for a few samples of a moving reading
         self._gross_n = self._gross_n + 1 if gross else 0
         gross = self._gross_n >= _GROSS_CONFIRM
         if learning and self._learn_t >= self.cfg["learn_s"]:
             self._end_learning(dt)
             learning = False
-            # this sample's z were computed without the learned inflation:
-            # apply it before the first leak decision
-            zmax = 0.0
-            wmax = -1
-            for w in range(self._nw):
-                if cnt < self._win[w]:
-                    continue
-                self._sig[w] *= self._infl[w]
-                z = -self._slope[w] / self._sig[w]
-                self._z[w] = z
-                if z > zmax:
-                    zmax = z
-                    wmax = w
-            self.z = zmax
+            wmax = self._inflate(cnt)
+            zmax = self.z
         # a reading that has not moved for a few samples may be a sensor
         # sticking; hold leak decisions until it moves or is declared stuck
         hold = self._same >= 3
@@ -714,26 +736,7 @@ class Detector:
             self.state = "leak"
             self._emit("leak_detected")
         if self.state in ("suspected", "leak", "gross"):
-            # an alarmed leak is quiet only once the tracked rate is gone
-            # too, to within the longest window's noise band
-            still = False
-            if (self.state == "leak" or self.state == "gross") and trk.active and trk.n >= _N_MIN:
-                k = bank.newest()
-                r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], dt)
-                band = self._sig[self._nw - 1]
-                if s > band:
-                    band = s
-                still = r < -self.cfg["clear_z"] * band
-            if zmax < self.cfg["clear_z"] and not still:
-                self._quiet += 1
-                if self._quiet * dt >= self.cfg["clear_s"]:
-                    if self.state != "suspected":
-                        self._relevel()   # a suspicion had the model learning
-                    self.state = "ok"
-                    self._quiet = 0
-                    self._emit("cleared")
-            else:
-                self._quiet = 0
+            self._settle(dt, zmax)
         self._narrow(dt)
         tracking = self.state == "suspected" or self.state == "leak" or self.state == "gross"
         if tracking and not self._tracker.active:
@@ -741,6 +744,51 @@ class Detector:
         elif not tracking:
             self._tracker.active = False
         self._report(wmax, p)
+
+    def _settle(self, dt, zmax):
+        """An alarm (suspected, leak, gross) clears after clear_s of quiet:
+        every z below clear_z and, for an alarmed, tracked leak, the tracked
+        rate gone too."""
+        trk = self._tracker
+        # an alarmed leak is quiet only once the tracked rate is gone
+        # too, to within the longest window's noise band
+        still = False
+        if (self.state == "leak" or self.state == "gross") and trk.active and trk.n >= _N_MIN:
+            bank = self._bank
+            k = bank.newest()
+            r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], dt)
+            band = self._sig[self._nw - 1]
+            if s > band:
+                band = s
+            still = r < -self.cfg["clear_z"] * band
+        if zmax < self.cfg["clear_z"] and not still:
+            self._quiet += 1
+            if self._quiet * dt >= self.cfg["clear_s"]:
+                if self.state != "suspected":
+                    self._relevel()   # a suspicion had the model learning
+                self.state = "ok"
+                self._quiet = 0
+                self._emit("cleared")
+        else:
+            self._quiet = 0
+
+    def _inflate(self, cnt):
+        """This sample's z were computed without the learned inflation:
+        apply it before the first leak decision. Returns the window of the
+        largest z (-1: none)."""
+        zmax = 0.0
+        wmax = -1
+        for w in range(self._nw):
+            if cnt < self._win[w]:
+                continue
+            self._sig[w] *= self._infl[w]
+            z = -self._slope[w] / self._sig[w]
+            self._z[w] = z
+            if z > zmax:
+                zmax = z
+                wmax = w
+        self.z = zmax
+        return wmax
 
     def _relevel(self):
         """The model, frozen through a leak, learns again from the loop the
