@@ -429,6 +429,19 @@ class Detector:
             self._restart_windows()
             self._dt = 0.0
             return
+        # a higher sample rate: three steps in a row well short of the
+        # nominal one restart the windows as a lower rate does (while the
+        # nominal step glided down to the new one, the windows mixed the
+        # two rates and a quiet loop could raise an alarm); one short step
+        # after a late sample is not a new rate
+        if self._dt > 0 and step * 1.5 < self._dt:
+            self._short += 1
+            if self._short >= 3:
+                self._restart_windows()
+                self._dt = 0.0
+                return
+        else:
+            self._short = 0
         if self._dt == 0.0:
             self._dt = step
         else:
@@ -511,6 +524,7 @@ class Detector:
     # --- windows ----------------------------------------------------------
     def _restart_windows(self):
         self._bank.restart()
+        self._short = 0
         self._pd_n = 0
         self._ta = 0.0
         self._tq = 0.0

@@ -57,6 +57,29 @@ def test_lower_sample_rate_keeps_detecting():
     assert events[0][0] > 200.0
 
 
+def test_higher_sample_rate_grows_the_moving_average_and_keeps_detecting():
+    # 1 Hz, then 10 Hz: the moving average's rings were sized for 1 Hz
+    # (W = 15); at 10 Hz W is 71 and they are allocated again as the
+    # estimated step glides down
+    det = Detector(learn_s=60.0)
+    random.seed(5)
+    for i in range(200):
+        det.update(float(i), 300000.0 + (random.random() - 0.5) * 60.0, 20.0)
+    small = len(det._pd)
+    assert small < 64
+    events = []
+    for i in range(1, 4000):
+        t = 200.0 + i * 0.1
+        leak = -5.0 * (t - 500.0) if t > 500.0 else 0.0
+        ev = det.update(t, 300000.0 + leak + (random.random() - 0.5) * 60.0, 20.0)
+        if ev:
+            events.append((t, ev))
+    assert det._tw > small and len(det._pd) > det._tw
+    names = [e[1] for e in events]
+    assert "leak_detected" in names, events
+    assert events[0][0] > 500.0
+
+
 def test_no_alarm_on_the_sample_that_ends_learning():
     # a slow wobble the thermal model cannot explain: its excursions while
     # learning widen the bands, which must hold from the first decision on

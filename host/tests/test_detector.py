@@ -276,3 +276,28 @@ def test_alarm_holds_while_the_loop_drains_and_clears_once_for_good_after(window
     assert events[1][0] - onset < 30.0
     assert rate_at_close < -3.0                         # still tracked: -5 Pa/s seep, -33 drain
     assert onset + open_s < events[2][0] < onset + open_s + 900.0
+
+
+@pytest.mark.parametrize("learn_s,dt0,dt1,seed", [
+    (60.0, 1.0, 0.1, 5), (60.0, 0.1, 0.05, 1), (60.0, 0.1, 0.02, 2), (60.0, 0.1, 0.02, 5),
+    (600.0, 0.1, 0.02, 5)])
+def test_no_false_alarm_when_the_sample_rate_rises(learn_s, dt0, dt1, seed):
+    # `config set rate_hz` on a running board: a quiet loop, the rate raised
+    # 2-10 times. Each case raised leak_suspected (some leak_detected) while
+    # the nominal step glided to the new one; the windows now restart.
+    import random
+    rng = random.Random(seed)
+    det = Detector(learn_s=learn_s)
+    t = 0.0
+    for _ in range(int((learn_s + 140.0) / dt0)):
+        det.update(t, 300000.0 + (rng.random() - 0.5) * 60.0, 20.0)
+        t += dt0
+    events = []
+    for _ in range(int(600.0 / dt1)):
+        ev = det.update(t, 300000.0 + (rng.random() - 0.5) * 60.0, 20.0)
+        while ev:
+            events.append((round(t, 2), ev))
+            ev = det.pending()
+        t += dt1
+    assert events == []
+    assert abs(det._dt - dt1) < 1e-6 * dt1
