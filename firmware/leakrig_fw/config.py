@@ -14,7 +14,7 @@ SCHEMA = {
     "rate_hz": (10.0, float, 0.01, 1000.0),
     "autostart": (1, int, 0, 1),
     "ring_frames": (256, int, 16, 4096),     # frames the resend ring can index
-    "ring_bytes": (40960, int, 2048, 1048576),  # bytes it holds them in (a sample frame is ~160)
+    "ring_bytes": (40960, int, 1024, 1048576),  # bytes it holds them in (a sample frame is ~160)
     "min_pressure_pa": (150000.0, float, 0.0, 10000000.0),
     "compliance_ml_per_kpa": (0.0, float, 0.0, 1000000.0),
     "zero_offset_pa": (0.0, float, -1000000.0, 1000000.0),

@@ -103,28 +103,6 @@ def unescape(text):
         return bytes(out).decode("utf-8", "replace")
 
 
-def encode_body(seq, kind, fields):
-    """Frame body text for seq, kind and an iterable of (key, value) pairs.
-    Keys are plain identifiers; values are str, int or float."""
-    parts = [PROTOCOL, str(seq % SEQ_MODULO), kind]
-    if not isinstance(fields, (list, tuple)):
-        fields = list(fields)
-    # Text values are checked all at once; only when some value needs it
-    # is each one escaped.
-    texts = [value for key, value in fields if isinstance(value, str)]
-    plain = _plain("".join(texts)) if texts else True
-    for key, value in fields:
-        if isinstance(value, str):
-            if not plain:
-                value = escape(value)
-        elif isinstance(value, float):
-            value = repr(value)
-        else:
-            value = str(value)
-        parts.append(key + "=" + value)
-    return ",".join(parts)
-
-
 def seal(body):
     """Whole frame (bytes) from a body (str): '$' + body + '*' + CRC + CRLF."""
     data = body.encode()
@@ -134,8 +112,43 @@ def seal(body):
     return frame
 
 
+def _put(buf, n, text):
+    raw = text.encode()
+    end = n + len(raw)
+    if end > MAX_FRAME - 11:  # room for '*', the CRC and CRLF
+        raise FrameError("frame too long: over %d bytes" % MAX_FRAME)
+    buf[n:end] = raw
+    return end
+
+
+def encode_into(buf, seq, kind, fields):
+    """Write the whole frame for seq, kind and (key, value) pairs into buf (a
+    bytearray of at least MAX_FRAME bytes) and return its length. The same
+    bytes as seal(encode_body(...)), built piece by piece: on a board whose
+    heap is full of small live objects (every float is one) the largest block
+    this asks for is one value's text, never the frame's length."""
+    buf[0] = 36  # '$'
+    n = _put(buf, 1, PROTOCOL)
+    n = _put(buf, n, "," + str(seq % SEQ_MODULO) + "," + kind)
+    for key, value in fields:
+        if isinstance(value, str):
+            value = escape(value)
+        elif isinstance(value, float):
+            value = repr(value)
+        else:
+            value = str(value)
+        buf[n] = 44  # ','
+        n = _put(buf, n + 1, key)
+        buf[n] = 61  # '='
+        n = _put(buf, n + 1, value)
+    end = n + 11
+    buf[n:end] = ("*%08X\r\n" % checksum(memoryview(buf)[1:n])).encode()
+    return end
+
+
 def encode(seq, kind, fields):
-    return seal(encode_body(seq, kind, fields))
+    buf = bytearray(MAX_FRAME)
+    return bytes(buf[:encode_into(buf, seq, kind, fields)])
 
 
 def decode(line):

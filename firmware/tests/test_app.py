@@ -225,8 +225,9 @@ class _EventSink:
         self.kept = []
 
     def write(self, data):
+        data = bytes(data)  # the firmware writes a buffer (a memoryview)
         if data[frame_kind_at(data)] in b"ER":
-            self.kept.append(bytes(data))
+            self.kept.append(data)
         return len(data)
 
     def getvalue(self):
@@ -300,3 +301,48 @@ def test_detector_parameter_set_checked_saved_and_read_back():
             os.remove(name)
         except OSError:
             pass
+
+
+class _Tally:
+    def __init__(self):
+        self.bytes = 0
+
+    def write(self, data):
+        self.bytes += len(data)
+        return len(data)
+
+
+def test_a_long_frame_goes_out_when_the_free_heap_is_in_small_pieces():
+    # On a board every float is a small heap object, and the detector's live
+    # ones lie all over the heap: after a collection the free heap can be
+    # many kilobytes in pieces of a few blocks. A frame must go out then.
+    import gc
+    from leakrig_fw.app import Telemetry
+    fields = [("k%02d" % i, "v%019d" % i) for i in range(18)]  # about 480 bytes
+    tally = _Tally()
+    tx = Telemetry(tally, 8, 2048)
+    gc.collect()
+    chain = None
+    try:
+        while True:
+            chain = [chain, bytearray(40)]
+    except MemoryError:
+        pass
+    node, n = chain, 0
+    while node is not None:  # free every other filler: holes of one filler each
+        if n % 2:
+            node[1] = None
+        node, n = node[0], n + 1
+    gc.collect()
+    try:
+        seq = tx.send("R", fields)
+        sent = tally.bytes
+    finally:
+        chain = node = None
+        gc.collect()
+    assert n > 1000 and sent > 400, (n, sent)
+    out = io.BytesIO()
+    tx.out = out
+    assert tx.resend(seq, 1) == 1
+    got = frame.decode(out.getvalue())
+    assert got[1] == "R" and [(k, got[2][k]) for k, v in fields] == fields

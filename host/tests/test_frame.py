@@ -15,10 +15,27 @@ kinds = st.sampled_from(list(frame.KINDS))
 seqs = st.integers(min_value=0, max_value=frame.SEQ_MODULO - 1)
 
 
+def _fits(seq, kind, fields):
+    """Whether the frame is within MAX_FRAME (longer ones raise FrameError)."""
+    body = "LR1,%d,%s" % (seq, kind) + "".join(
+        ",%s=%s" % (k, frame.escape(v)) for k, v in fields.items())
+    return len(body.encode()) + 12 <= frame.MAX_FRAME  # $ body * CRC CRLF
+
+
+@given(seqs, kinds, field_lists)
+def test_encode_writes_the_documented_bytes(seq, kind, fields):
+    body = "LR1,%d,%s" % (seq, kind) + "".join(
+        ",%s=%s" % (k, frame.escape(v)) for k, v in fields.items())
+    if not _fits(seq, kind, fields):
+        with pytest.raises(frame.FrameError):
+            frame.encode(seq, kind, list(fields.items()))
+        return
+    assert frame.encode(seq, kind, list(fields.items())) == frame.seal(body)
+
+
 @given(seqs, kinds, field_lists)
 def test_round_trip(seq, kind, fields):
-    body_len = len(frame.encode_body(seq, kind, list(fields.items())).encode())
-    if body_len + 13 > frame.MAX_FRAME:
+    if not _fits(seq, kind, fields):
         return
     data = frame.encode(seq, kind, list(fields.items()))
     assert data.startswith(b"$") and data.endswith(b"\r\n")
@@ -30,7 +47,7 @@ def test_round_trip(seq, kind, fields):
 @settings(max_examples=300)
 @given(seqs, kinds, field_lists, st.data())
 def test_any_single_byte_corruption_is_rejected(seq, kind, fields, data):
-    if len(frame.encode_body(seq, kind, list(fields.items())).encode()) + 13 > frame.MAX_FRAME:
+    if not _fits(seq, kind, fields):
         return
     good = frame.encode(seq, kind, list(fields.items()))
     i = data.draw(st.integers(min_value=0, max_value=len(good) - 3))
@@ -62,7 +79,7 @@ def test_a_crc_digit_replaced_by_what_int_would_skip_is_rejected():
 
 @given(seqs, kinds, field_lists, st.data())
 def test_truncated_frames_are_rejected(seq, kind, fields, data):
-    if len(frame.encode_body(seq, kind, list(fields.items())).encode()) + 13 > frame.MAX_FRAME:
+    if not _fits(seq, kind, fields):
         return
     good = frame.encode(seq, kind, list(fields.items())).rstrip(b"\r\n")
     cut = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
