@@ -30,6 +30,11 @@ def stage(board_name, config=None, dest=None, mpy=True):
     the board's architecture (see leakrig.mpy): a board then needs no RAM to
     compile them; mpy=False stages their source."""
     board_def = boards.load(board_name)
+    problems = boards.validate(board_def)
+    if problems:
+        # A board that boots with a definition its firmware refuses sits at
+        # its REPL (or crash-loops): say so here, before copying anything.
+        raise UserError("board %s: %s" % (board_name, "; ".join(problems)))
     if dest is None:
         # A folder of its own per deploy: several boards deploy at once in tests.
         base = repo_root() / "build" / "deploy"

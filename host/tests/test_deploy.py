@@ -65,3 +65,18 @@ def test_deploy_without_board_or_port_asks_the_board(tmp_path):
         assert "board        sim" in r.stdout
     finally:
         vb.stop()
+
+
+def test_a_board_definition_the_firmware_would_refuse_is_not_deployed(tmp_path, monkeypatch):
+    """A ring below the firmware's minimum in a board's own config makes the
+    firmware fall back to its defaults (a 40 KB ring a pyboard cannot hold):
+    stage refuses it with the problem named, before anything is copied."""
+    import pytest
+    from leakrig import boards, deploy as deploy_mod
+    from leakrig.errors import UserError
+    good = boards.load("pyboard")
+    bad = dict(good, config=dict(good["config"], ring_bytes=512))
+    monkeypatch.setattr(deploy_mod.boards, "load", lambda name: bad)
+    with pytest.raises(UserError, match="ring_bytes"):
+        deploy_mod.stage("pyboard", dest=tmp_path / "out", mpy=False)
+    assert not (tmp_path / "out").exists()
