@@ -123,8 +123,8 @@ def _put(buf, n, text):
 
 def encode_into(buf, seq, kind, fields):
     """Write the whole frame for seq, kind and (key, value) pairs into buf (a
-    bytearray of at least MAX_FRAME bytes) and return its length. The same
-    bytes as seal(encode_body(...)), built piece by piece: on a board whose
+    bytearray of at least MAX_FRAME bytes) and return its length: the bytes
+    seal() makes of the body text, built piece by piece. On a board whose
     heap is full of small live objects (every float is one) the largest block
     this asks for is one value's text, never the frame's length."""
     buf[0] = 36  # '$'
