@@ -249,49 +249,23 @@ class ThermalModel:
 
     def set_coefficients(self, c, k1, k2, k4, k5, learned):
         """Set theta to (c, k1, k2, theta[3], k4, k5) and keep the
-        information held: u such that solve() gives that theta,
-        V'v = (V'V + P - C) theta (V = U g, P the prior and the tie, C the
-        noise share), so u = U theta + U'^-1 (P - C) theta / g^2. u = U
-        theta alone would not do: solve() takes the noise share out again
-        and scales the lag up (after a false alarm on a ramp it went from
-        28 to 45 s at the relevel, and the next alarm came at once)."""
-        th = self.theta
-        th[0] = c
-        th[1] = k1
-        th[2] = k2
-        th[4] = k4
-        th[5] = k5
-        tgt = array("d", th)
-        # the tie's lag and the noise share as solve() takes them for tgt
-        self.solve(learned)
-        for i in range(NF):
-            th[i] = tgt[i]
-        D = self._D
-        w = self.v
-        for i in range(NF):
-            w[i] = D[i] * tgt[i]
-        a = PRIOR_SIGMA_PA / _TIE_SD
-        lag = k2 / k1 if k1 != 0.0 else 0.0
-        tie = a * (tgt[5] - 2.0 * lag * tgt[4])
-        w[4] -= 2.0 * lag * a * tie
-        w[5] += a * tie
-        tb = self._tbar
-        ce = self.corr * (tgt[2] + tb * tgt[5])
-        w[2] -= ce
-        w[5] -= tb * ce
+        information held: u = U theta. (solve() then takes the reading
+        noise's share out again, so the lag comes out somewhat longer than
+        set; making u exact for that, U'^-1 (P - C) theta / g^2 more,
+        divides by the little the data hold on the curvature where the
+        temperature has not moved, and the next solve blew the fit up.)"""
+        v = self.v
+        v[0] = c
+        v[1] = k1
+        v[2] = k2
+        v[3] = self.theta[3]
+        v[4] = k4
+        v[5] = k5
         U = self.U
         u = self.u
-        g2 = self._u_scale * self._u_scale
-        y = self._row
-        for i in range(NF):
-            s = w[i]
-            for j in range(i):
-                s -= U[j * NF + i] * y[j]
-            d = U[i * NF + i]
-            y[i] = s / d if d * d > 1e-30 else 0.0
         for i in range(NF):
             s = 0.0
             for j in range(i, NF):
-                s += U[i * NF + j] * tgt[j]
-            u[i] = s + y[i] / g2
+                s += U[i * NF + j] * v[j]
+            u[i] = s
         self.solve(learned)
