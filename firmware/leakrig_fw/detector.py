@@ -168,6 +168,7 @@ class Detector:
         """Forget everything learned (thermal model, noise, alarms)."""
         self._thermal.reset()
         self._t_prev = None   # last temperature reading
+        self._t_prev2 = None  # and the one before
         self.samples = 0
         self._learn_t = 0.0
         for w in range(self._nw):
@@ -190,6 +191,7 @@ class Detector:
         self._p_ref = None
         self._T_ref = 0.0
         self._Td = 0.0
+        self._Tx = 0.0
         self._y_mid = 0.0
         self._ta = 0.0
         self._tq = 0.0
@@ -198,6 +200,8 @@ class Detector:
         self._pd_n = 0
         self._noise_var = 0.0
         self._noise_n = 0
+        self._pn_var = 0.0    # the pressure reading's own white noise, Pa^2
+        self._tcm = 0.0       # the mean temperature feature now, K
         self._p_prev_raw = None
         self._pc_prev = 0.0
         self._same = 0
@@ -404,7 +408,10 @@ class Detector:
         self._tp = P
         if n_in <= W:
             return False
-        self._Td = (v - tr[(pos - W) % n_ring]) / (W * dt)
+        old = tr[(pos - W) % n_ring]
+        self._Td = (v - old) / (W * dt)
+        # the mean of T dT/dt over the window: half the change of T^2
+        self._Tx = (v * v - old * old) / (2.0 * W * dt)
         # the window's middle sample, unsmoothed, for the white-noise level
         self._y_mid = pd[(pos - (W >> 1)) % n_ring]
         return True
@@ -450,12 +457,16 @@ class Detector:
         self._learn_t += step
         if self._geo_dt == 0.0 or abs(dt - self._geo_dt) > 0.05 * self._geo_dt:
             self._geometry(dt)
-        # white noise of the reading, from successive differences: it enters
-        # the rate feature, and the fit must not mistake it for signal
-        if self._t_prev is not None:
-            dtp = temp - self._t_prev
+        # white noise of the reading, from second differences (a first
+        # difference also holds the temperature's own change, which a
+        # moving loop makes a tenth of the noise's share at 1 Hz): it
+        # enters the rate feature, and the fit must not mistake it for
+        # signal
+        if self._t_prev2 is not None:
+            d2t = temp - 2.0 * self._t_prev + self._t_prev2
             tm = self._thermal
-            tm.tn_var += (step / self.cfg["noise_horizon_s"]) * (0.5 * dtp * dtp - tm.tn_var)
+            tm.tn_var += (step / self.cfg["noise_horizon_s"]) * (d2t * d2t / 6.0 - tm.tn_var)
+        self._t_prev2 = self._t_prev
         self._t_prev = temp
         v = temp - self._T_ref
         yr = p - self._p_ref
@@ -475,6 +486,7 @@ class Detector:
         x[2] = self._Td
         x[3] = 0.0
         x[4] = tq
+        x[5] = self._Tx
         # the thermal model learns while no leak is suspected. A suspected
         # leak older than the longest window lets it learn again, so that a
         # thermal excursion the model had not seen (a ramp) is learned and
@@ -489,11 +501,11 @@ class Detector:
         st = self.state
         if st == "learning" or st == "ok" or (st == "suspected" and self._bank.count - self._onset >= self._ring_n):
             self._thermal.learn(x, y, step, self.samples, self._learn_t >= self.cfg["learn_s"])
-        thermal = th[1] * tc + th[2] * self._Td + th[4] * tq
+        thermal = th[1] * tc + th[2] * self._Td + th[4] * tq + th[5] * self._Tx
         comp = y - thermal
         trk = self._tracker
         if trk.active:
-            xc = trk.coordinate(y, tc, self._Td, tq)
+            xc = trk.coordinate(y, tc, self._Td, tq, self._Tx)
             trk.update(y, xc, tc, self._Td, tq, trk.noise_var)
             # the tracked compensated pressure continues the one before
             pt = trk.pressure_at_reference(xc)
@@ -518,6 +530,27 @@ class Detector:
                     d2 = lim
                 self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
         self.noise_pa = math.sqrt(self._noise_var)
+        # the pressure reading's own white noise, from its second
+        # differences (the loop's thermal swing has none to speak of): the
+        # windows' bands take it and the temperature reading's noise through
+        # the model separately (_scan), where the compensated sample's
+        # noise above holds the rate feature's share of the temperature
+        # noise as if it were white (at 1 Hz, 0.01 K and a 30 s lag: 57 Pa
+        # of it against 20 Pa of the pressure's)
+        if self.samples > 1 and st != "leak" and st != "gross":
+            pd = self._pd
+            nr = len(pd)
+            pos = self._pd_pos
+            d = pd[(pos - 1) % nr] - 2.0 * pd[(pos - 2) % nr] + pd[(pos - 3) % nr]
+            d2 = d * d / 6.0
+            if self._noise_n < 50:
+                self._pn_var += (d2 - self._pn_var) / self._noise_n
+            else:
+                lim = 25.0 * self._pn_var
+                if d2 > lim:
+                    d2 = lim
+                self._pn_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._pn_var)
+        self._tcm = tc
         self._bank.push(y, tc, self._Td, tq, yr)
         self._judge(dt, p)
 
@@ -596,6 +629,7 @@ class Detector:
         k1 = th[1]
         k2 = th[2]
         k4 = th[4]
+        k5 = th[5]
         trk = self._tracker
         if trk.active and trk.gas and (self.state == "leak" or self.state == "gross"):
             # a tracked leak: the frozen model's gains at the loop's present
@@ -605,13 +639,41 @@ class Detector:
             k = bank.newest()
             k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
             k4 = 0.0
+            k5 = 0.0
         m11 = M[1 * _NF + 1] * cov_scale
         m12 = M[1 * _NF + 2] * cov_scale
         m22 = M[2 * _NF + 2] * cov_scale
+        if self._thermal.m_var > m22:
+            m22 = self._thermal.m_var
         m14 = M[1 * _NF + 4] * cov_scale
         m24 = M[2 * _NF + 4] * cov_scale
         m44 = M[4 * _NF + 4] * cov_scale
-        nv = self._noise_var
+        m15 = M[1 * _NF + 5] * cov_scale
+        m25 = M[2 * _NF + 5] * cov_scale
+        m45 = M[4 * _NF + 5] * cov_scale
+        m55 = M[5 * _NF + 5] * cov_scale
+        # the T dT/dt feature is half the rate of the T^2 average: its
+        # window slope comes from that ring's sum and the values at the
+        # window's ends (docs/detector.md), no ring of its own
+        ring_n = self._ring_n
+        rq = bank.rq
+        new = bank.newest()
+        rfq = bank.ref[3]
+        q_new = rq[new] - rfq
+        q_out = bank.q_out - rfq
+        A = bank.a
+        half = bank.h
+        nw3 = 3 * self._nw
+        x_dt = 0.5 / dt
+        # white noise: the pressure's, and the temperature's through the
+        # model, with the gains of T^2 and T dT/dt at the present T
+        g_p = self._pn_var
+        g_t = self._thermal.tn_var
+        tcm = self._tcm
+        k1e = k1 + 2.0 * k4 * tcm
+        k2e = (k2 + k5 * tcm) / dt
+        gb_w = bank.gb
+        gd_w = bank.gd
         q = self._qstep
         qv = (0.75 * q / dt) ** 2 if q > 0.0 and self.noise_pa < 0.5 * q else 0.0
         eps = self.cfg["thermal_error"]
@@ -628,7 +690,7 @@ class Detector:
         gross_rate = cfg["gross_rate_pa_s"]
         calm = self.state == "learning" or self.state == "ok"
         learning = self.state == "learning" or self._learn_t < cfg["learn_s"]
-        peaks = learning and self._learn_t > 0.25 * cfg["learn_s"]
+        peaks = learning and self._learn_t > 0.5 * cfg["learn_s"]
         win = self._win
         inv_sxx = bank.inv_sxx
         g_w = bank.g
@@ -652,15 +714,25 @@ class Detector:
             bd = S[k] * f
             k += self._nw
             bq = S[k] * f
-            thermal = k1 * bt + k2 * bd + k4 * bq
+            # sum (i - h)(q_i - q_(i-1)) = (h + 1) q_new + h q_before - sum q
+            if cnt > n:
+                qb = (rq[(new - n) % ring_n] - rfq) if n < ring_n else q_out
+            else:
+                qb = rq[(new - n + 1) % ring_n] - rfq
+            hw = half[w]
+            bx = ((hw + 1.0) * q_new + hw * qb - A[nw3 + w]) * f * x_dt
+            thermal = k1 * bt + k2 * bd + k4 * bq + k5 * bx
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
             # the thermal term (whose features are delayed); a thermal
             # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
             sr = Sr[w] * f if w < ngw else 0.0
             thermal *= eps
-            var = (nv * (g_w[w] / dt) ** 2 + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
-                   + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44 + thermal * thermal)
+            gw = g_w[w]
+            var = (((g_p + g_t * k1e * k1e) * gw * gw + g_t * k2e * (2.0 * k1e * gb_w[w] + k2e * gd_w[w])) / (dt * dt)
+                   + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
+                   + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44
+                   + 2.0 * bx * (bt * m15 + bd * m25 + bq * m45) + bx * bx * m55 + thermal * thermal)
             # a reading whose noise is below its resolution: the rounding
             # error follows the slow signal instead of averaging out; bound
             # the slope it can fake by about half a step across the window
@@ -815,12 +887,20 @@ class Detector:
         k1 = th[1]
         k2 = th[2]
         k4 = th[4]
+        k5 = th[5]
         trk = self._tracker
         if trk.active and trk.gas:
-            k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
-            k4 = 0.0
-        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * bank.rd[k] + k4 * bank.rq[k])
-        self._thermal.set_coefficients(c, k1, k2, k4, self._learn_t >= self.cfg["learn_s"])
+            # the gas cushion's gain and curvature at the present state,
+            # as a model in T about the reference: p = c + k1 T + k4 T^2
+            # with dp/dT = kl and curvature ql at the present T
+            kl, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
+            k4 = trk.local_curvature(bank.rp[k], bank.rt[k], bank.rd[k])
+            lag = k2 / kl if kl != 0.0 else 0.0
+            k1 = kl - 2.0 * k4 * bank.rt[k]
+            k2 = k1 * lag
+            k5 = 2.0 * k4 * lag
+        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * bank.rd[k] + k4 * bank.rq[k] + k5 * self._Tx)
+        self._thermal.set_coefficients(c, k1, k2, k4, k5, self._learn_t >= self.cfg["learn_s"])
 
     def _track_start(self, dt):
         """Freeze the thermal model into the tracker and run the samples
@@ -855,7 +935,8 @@ class Detector:
         trk.noise_var = nv
         for age in range(back - 1, -1, -1):
             k = (last - age) % self._ring_n
-            trk.update(rp[k], trk.coordinate(rp[k], rt[k], rd[k], rq[k]), rt[k], rd[k], rq[k], nv)
+            tx = bank.tx(age) / dt
+            trk.update(rp[k], trk.coordinate(rp[k], rt[k], rd[k], rq[k], tx), rt[k], rd[k], rq[k], nv)
 
     def _find_onset(self, n):
         """Sample count at which a leak began: the knee of the best fit of
@@ -863,7 +944,7 @@ class Detector:
         n samples (the window that raised the alarm, usually longer than the
         leak)."""
         th = self._theta
-        m = self._bank.hinge(n, 0, th[1], th[2], th[4])[0]
+        m = self._bank.hinge(n, 0, th[1], th[2], th[4], th[5] / self._dt)[0]
         self._hinge_n = n
         return self._bank.count - m
 
@@ -903,7 +984,7 @@ class Detector:
         """Excursions of the compensated slope that the learning period showed
         beyond white noise (thermal model error) widen each window's band."""
         hz = self._bank.hz
-        expect = threshold_z(0.75 * self.cfg["learn_s"] / dt, hz)
+        expect = threshold_z(0.5 * self.cfg["learn_s"] / dt, hz)
         for w in range(self._nw):
             f = self.cfg["learn_margin"] * self._peak[w] / expect
             self._infl[w] = f if f > 1.0 else 1.0
@@ -941,7 +1022,8 @@ class Detector:
                 # fit over the alarm window, the knee kept where it was found
                 n = self._hinge_n + since
                 th = self._theta
-                m, slope, info = bank.hinge(n if n < self._ring_n else self._ring_n, since, th[1], th[2], th[4])
+                m, slope, info = bank.hinge(n if n < self._ring_n else self._ring_n, since, th[1], th[2], th[4],
+                                            th[5] / self._dt)
                 if info > 0.0:
                     self.rate_pa_s = slope / self._dt
                     self.rate_sigma_pa_s = self._infl[0] * math.sqrt(self._noise_var / info) / self._dt

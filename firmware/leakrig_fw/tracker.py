@@ -5,6 +5,8 @@
 import math
 from array import array
 
+from leakrig_fw.thermal import NF
+
 try:
     from micropython import const
 except ImportError:
@@ -31,7 +33,7 @@ class LeakTracker:
         self._f = array("d", [0.0] * 15)
         # white-noise covariance of the x_c filter: xx, xv, xa, vv, va, aa
         self._cov = array("d", [0.0] * 6)
-        self._th = array("d", [0.0] * 5)     # frozen (c, k, m, q) and k_x (gas)
+        self._th = array("d", [0.0] * 6)     # frozen (c, k, m, q), k_x (gas) and the T dT/dt gain
         self._gain_cov = array("d", [0.0] * 6)  # Cov of (k, m, q): 11 12 14 22 24 44
         self.active = False
         self.gas = False
@@ -40,8 +42,8 @@ class LeakTracker:
         self._jf = 0.0           # third derivative of the leak, per sample^3 (averaged)
 
     def start(self, theta, cov, t_ref_c, p_ref, fade_samples, infl):
-        """Freeze the thermal model theta = (c, k, m, r, q) (cov: the 5x5
-        covariance, flat) and reset the filters. fade_samples: the memory of
+        """Freeze the thermal model theta = (c, k, m, r, q, s) (cov: its
+        covariance, NF x NF flat) and reset the filters. fade_samples: the memory of
         the fit; infl: the learned excursion factor applied to sigma."""
         c = theta[0]
         k = theta[1]
@@ -51,13 +53,14 @@ class LeakTracker:
         th[1] = k
         th[2] = theta[2]
         th[3] = q
+        th[5] = theta[5]
         gc = self._gain_cov
-        gc[0] = cov[6]
-        gc[1] = cov[7]
-        gc[2] = cov[9]
-        gc[3] = cov[12]
-        gc[4] = cov[14]
-        gc[5] = cov[24]
+        gc[0] = cov[1 * NF + 1]
+        gc[1] = cov[1 * NF + 2]
+        gc[2] = cov[1 * NF + 4]
+        gc[3] = cov[2 * NF + 2]
+        gc[4] = cov[2 * NF + 4]
+        gc[5] = cov[4 * NF + 4]
         self._tk0 = t_ref_c + _KELVIN
         self._p_ref = p_ref
         # the gas cushion: p = nRT / V_gas with V_gas linear in T and in the
@@ -91,15 +94,15 @@ class LeakTracker:
         self.active = True
         self.pc_offset = None
 
-    def coordinate(self, y, tc, td, tq, alt=False):
+    def coordinate(self, y, tc, td, tq, tx, alt=False):
         """The compensated coordinate of one averaged sample (y: pressure
-        relative to p_ref; tc, td, tq: the temperature features): the leak's
+        relative to p_ref; tc, td, tq, tx: the temperature features): the leak's
         own displacement, Pa at the reference state (0 before the leak).
         alt: with P0 one standard uncertainty higher."""
         th = self._th
         g = y - th[0]
         if not self.gas:
-            return g - th[1] * tc - th[2] * td - th[3] * tq
+            return g - th[1] * tc - th[2] * td - th[3] * tq - th[5] * tx
         p0 = self._p0b if alt else self._p0
         h = tc + self._lag * td
         # x = P0 (1 - (T/T0) (P0/G)) with G = P0 + g, T = T0 + h, written
@@ -128,7 +131,7 @@ class LeakTracker:
             self._ref = f[0] + self._ref
             f[0] = 0.0
         z0 = xc - self._ref
-        z4 = self.coordinate(self._y, tc, td, tq, True) - self._ref if self.gas else z0
+        z4 = self.coordinate(self._y, tc, td, tq, 0.0, True) - self._ref if self.gas else z0
         if n == 0:
             f[0] = z0
             f[3] = tc
@@ -211,6 +214,18 @@ class LeakTracker:
         gp = g / self._p0
         k = g / tk + gp * gp * self._tk0 / tk * th[4]
         return k, k * self._lag
+
+    def local_curvature(self, y, tc, td):
+        """q of the pressure at the present state, Pa/K^2: the gas cushion's
+        G u (u + 1/T), u = (G/P0)(T0/T) k_x/P0 the volume's share per K
+        (k_x = P0 u at the reference state); the frozen q without it."""
+        th = self._th
+        if not self.gas:
+            return th[3]
+        g = self.gas_pressure(y)
+        tk = self._tk0 + tc + self._lag * td
+        u = g / self._p0 * self._tk0 / tk * th[4] / self._p0
+        return g * u * (u + 1.0 / tk)
 
     def gas_pressure(self, y):
         """The gas law's pressure now (Pa, absolute in its own sense)."""

@@ -42,6 +42,11 @@ class WindowBank:
         self.inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self.win])
         # each window's slope noise per unit white noise (set by noise_gains)
         self.g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self.win])
+        # and per unit white noise of the temperature reading: the slope of
+        # the rate feature's share (its square, gd) and that share times
+        # the mean temperature's (gb), per sample (set by noise_gains)
+        self.gb = array("d", [0.0] * nw)
+        self.gd = array("d", [0.0] * nw)
         # upcrossing hazard per sample and unit c*phi(c), summed over windows
         self.hz = sum(3.0 / n for n in self.win)
         self.h = array("d", [0.5 * (n - 1) for n in self.win])
@@ -62,6 +67,7 @@ class WindowBank:
         """Empty every window."""
         self.count = 0
         self.pos = 0
+        self.q_out = 0.0   # the T^2 average just before the longest window
         for i in range(self.nw):
             self.ar[i] = 0.0
             self.sr[i] = 0.0
@@ -85,18 +91,35 @@ class WindowBank:
     def noise_gains(self, W):
         """Each window's slope of white noise passed through a W-sample
         moving average: the slope's weights averaged over W; the standard
-        deviation per unit noise, per sample."""
+        deviation per unit noise, per sample (g). The same noise in the
+        temperature reading also reaches the rate feature, (v_i - v_(i-W))
+        / W per sample: a reading m samples back enters it with the slope
+        weight of window sample m less that of sample m + W. Its square
+        summed is gd, its product with the averaged weight gb."""
         for w in range(self.nw):
             n = self.win[w]
             c0 = 12.0 / (n * (n * n - 1.0))
             h = 0.5 * (n - 1)
             g = 0.0
-            for m in range(-W + 1, n):
-                lo = m if m > 0 else 0
-                hi = m + W - 1 if m + W - 1 < n - 1 else n - 1
-                e = c0 * (0.5 * (lo + hi) - h) * (hi - lo + 1) / W
+            gb = 0.0
+            gd = 0.0
+            for m in range(-W, n):
+                if m > -W:
+                    lo = m if m > 0 else 0
+                    hi = m + W - 1 if m + W - 1 < n - 1 else n - 1
+                    e = c0 * (0.5 * (lo + hi) - h) * (hi - lo + 1) / W
+                else:
+                    e = 0.0
+                d = c0 * (m - h) if m >= 0 else 0.0
+                if m + W < n:
+                    d -= c0 * (m + W - h)
+                d /= W
                 g += e * e
+                gb += e * d
+                gd += d * d
             self.g[w] = math.sqrt(g)
+            self.gb[w] = gb
+            self.gd[w] = gd
 
     def push(self, yp, yt, yd, yq, yr):
         """Take in one sample of the four signals and the raw pressure."""
@@ -167,6 +190,7 @@ class WindowBank:
         rp[pos] = yp
         rt[pos] = yt
         rd[pos] = yd
+        self.q_out = rq[pos]
         rq[pos] = yq
         # raw pressure, on the gross trip's windows only
         ring = self.rr
@@ -253,11 +277,22 @@ class WindowBank:
         self.ar[w] = a
         self.sr[w] = h * a - b
 
-    def hinge(self, n, m_fixed, k1, k2, k4):
+    def tx(self, age):
+        """The T dT/dt feature of the sample age samples back, times the
+        sample step: half the step of the T^2 average (0 for the first
+        sample after a restart)."""
+        k = (self.pos - 1 - age) % self.ring_n
+        if age + 1 >= self.count:
+            return 0.0
+        prev = self.q_out if age + 1 >= self.ring_n else self.rq[(k - 1) % self.ring_n]
+        return 0.5 * (self.rq[k] - prev)
+
+    def hinge(self, n, m_fixed, k1, k2, k4, k5):
         """Fit level + slope * max(0, i - knee) to the compensated pressure
-        rp - k1 rt - k2 rd - k4 rq of the last n samples, the knee m samples
-        back: the best m (m_fixed 0) or m_fixed. Returns (m, slope per
-        sample, its information). One pass over the rings."""
+        rp - k1 rt - k2 rd - k4 rq - k5 tx of the last n samples (k5 per
+        sample step: see tx), the knee m samples back: the best m
+        (m_fixed 0) or m_fixed. Returns (m, slope per sample, its
+        information). One pass over the rings."""
         rp = self.rp
         rt = self.rt
         rd = self.rd
@@ -270,7 +305,7 @@ class WindowBank:
         tot = 0.0
         for age in range(n):
             k = (last - age) % ring_n
-            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k] - k5 * self.tx(age)
         s0 = 0.0   # sum of c over i > j
         s1 = 0.0   # sum of i*c over i > j
         best = 0.0
@@ -280,7 +315,7 @@ class WindowBank:
         for age in range(n - 1):
             i = n - 1 - age
             k = (last - age) % ring_n
-            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k]
+            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k] - k5 * self.tx(age)
             s0 += c
             s1 += i * c
             m = age + 1  # samples after the knee
