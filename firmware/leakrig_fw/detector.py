@@ -551,7 +551,7 @@ class Detector:
                     d2 = lim
                 self._pn_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._pn_var)
         self._tcm = tc
-        self._bank.push(y, tc, self._Td, tq, yr)
+        self._bank.push(y, tc, tq, yr)
         self._judge(dt, p)
 
     # --- windows ----------------------------------------------------------
@@ -637,7 +637,7 @@ class Detector:
             # not while only suspected, where the loss is still small and
             # the decision to alarm is taken with the model it was designed on
             k = bank.newest()
-            k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
+            k1, k2 = trk.local_gains(bank.rp[k], bank.rt[k], self._Td)
             k4 = 0.0
             k5 = 0.0
         m11 = M[1 * _NF + 1] * cov_scale
@@ -652,18 +652,24 @@ class Detector:
         m25 = M[2 * _NF + 5] * cov_scale
         m45 = M[4 * _NF + 5] * cov_scale
         m55 = M[5 * _NF + 5] * cov_scale
-        # the T dT/dt feature is half the rate of the T^2 average: its
-        # window slope comes from that ring's sum and the values at the
-        # window's ends (docs/detector.md), no ring of its own
+        # the rate feature and T dT/dt are the steps of the T and T^2
+        # averages per sample step (the latter halved): their window slopes
+        # come from those rings' sums and the values at the window's ends
+        # (docs/detector.md), no rings of their own
         ring_n = self._ring_n
+        rt = bank.rt
         rq = bank.rq
         new = bank.newest()
-        rfq = bank.ref[3]
+        rft = bank.ref[1]
+        rfq = bank.ref[2]
+        t_new = rt[new] - rft
         q_new = rq[new] - rfq
+        t_out = bank.t_out - rft
         q_out = bank.q_out - rfq
         A = bank.a
         half = bank.h
-        nw3 = 3 * self._nw
+        nw1 = self._nw
+        nw2 = 2 * self._nw
         x_dt = 0.5 / dt
         # white noise: the pressure's, and the temperature's through the
         # model, with the gains of T^2 and T dT/dt at the present T
@@ -708,19 +714,24 @@ class Detector:
                 continue
             f = inv_sxx[w] / dt
             bp = S[w] * f
-            k = w + self._nw
-            bt = S[k] * f
-            k += self._nw
-            bd = S[k] * f
-            k += self._nw
-            bq = S[k] * f
-            # sum (i - h)(q_i - q_(i-1)) = (h + 1) q_new + h q_before - sum q
+            bt = S[nw1 + w] * f
+            bq = S[nw2 + w] * f
+            # sum (i - h)(y_i - y_(i-1)) = (h + 1) y_new + h y_before - sum y
             if cnt > n:
-                qb = (rq[(new - n) % ring_n] - rfq) if n < ring_n else q_out
+                if n < ring_n:
+                    j = (new - n) % ring_n
+                    tb = rt[j] - rft
+                    qb = rq[j] - rfq
+                else:
+                    tb = t_out
+                    qb = q_out
             else:
-                qb = rq[(new - n + 1) % ring_n] - rfq
+                j = (new - n + 1) % ring_n
+                tb = rt[j] - rft
+                qb = rq[j] - rfq
             hw = half[w]
-            bx = ((hw + 1.0) * q_new + hw * qb - A[nw3 + w]) * f * x_dt
+            bd = ((hw + 1.0) * t_new + hw * tb - A[nw1 + w]) * f / dt
+            bx = ((hw + 1.0) * q_new + hw * qb - A[nw2 + w]) * f * x_dt
             thermal = k1 * bt + k2 * bd + k4 * bq + k5 * bx
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
@@ -842,7 +853,7 @@ class Detector:
         if (self.state == "leak" or self.state == "gross") and trk.active and trk.n >= _N_MIN:
             bank = self._bank
             k = bank.newest()
-            r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], dt)
+            r, s = trk.rate(bank.rp[k], bank.rt[k], self._Td, dt)
             band = self._sig[self._nw - 1]
             if s > band:
                 band = s
@@ -893,13 +904,13 @@ class Detector:
             # the gas cushion's gain and curvature at the present state,
             # as a model in T about the reference: p = c + k1 T + k4 T^2
             # with dp/dT = kl and curvature ql at the present T
-            kl, k2 = trk.local_gains(bank.rp[k], bank.rt[k], bank.rd[k])
-            k4 = trk.local_curvature(bank.rp[k], bank.rt[k], bank.rd[k])
+            kl, k2 = trk.local_gains(bank.rp[k], bank.rt[k], self._Td)
+            k4 = trk.local_curvature(bank.rp[k], bank.rt[k], self._Td)
             lag = k2 / kl if kl != 0.0 else 0.0
             k1 = kl - 2.0 * k4 * bank.rt[k]
             k2 = k1 * lag
             k5 = 2.0 * k4 * lag
-        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * bank.rd[k] + k4 * bank.rq[k] + k5 * self._Tx)
+        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * self._Td + k4 * bank.rq[k] + k5 * self._Tx)
         self._thermal.set_coefficients(c, k1, k2, k4, k5, self._learn_t >= self.cfg["learn_s"])
 
     def _track_start(self, dt):
@@ -927,7 +938,6 @@ class Detector:
         last = bank.pos - 1
         rp = bank.rp
         rt = bank.rt
-        rd = bank.rd
         rq = bank.rq
         # the sensor's white noise as it was when the leak began: the level
         # learned meanwhile follows a model that relearns during the leak
@@ -935,8 +945,9 @@ class Detector:
         trk.noise_var = nv
         for age in range(back - 1, -1, -1):
             k = (last - age) % self._ring_n
-            tx = bank.tx(age) / dt
-            trk.update(rp[k], trk.coordinate(rp[k], rt[k], rd[k], rq[k], tx), rt[k], rd[k], rq[k], nv)
+            td = bank.step(age, rt, bank.t_out) / dt
+            tx = 0.5 * bank.step(age, rq, bank.q_out) / dt
+            trk.update(rp[k], trk.coordinate(rp[k], rt[k], td, rq[k], tx), rt[k], td, rq[k], nv)
 
     def _find_onset(self, n):
         """Sample count at which a leak began: the knee of the best fit of
@@ -944,7 +955,7 @@ class Detector:
         n samples (the window that raised the alarm, usually longer than the
         leak)."""
         th = self._theta
-        m = self._bank.hinge(n, 0, th[1], th[2], th[4], th[5] / self._dt)[0]
+        m = self._bank.hinge(n, 0, th[1], th[2] / self._dt, th[4], th[5] / self._dt)[0]
         self._hinge_n = n
         return self._bank.count - m
 
@@ -999,7 +1010,7 @@ class Detector:
         trk = self._tracker
         if trk.active and trk.n >= _N_MIN:
             k = bank.newest()
-            r, s = trk.rate(bank.rp[k], bank.rt[k], bank.rd[k], self._dt)
+            r, s = trk.rate(bank.rp[k], bank.rt[k], self._Td, self._dt)
             self.rate_pa_s = r
             self.rate_sigma_pa_s = s
             self._update_ml()
@@ -1022,7 +1033,7 @@ class Detector:
                 # fit over the alarm window, the knee kept where it was found
                 n = self._hinge_n + since
                 th = self._theta
-                m, slope, info = bank.hinge(n if n < self._ring_n else self._ring_n, since, th[1], th[2], th[4],
+                m, slope, info = bank.hinge(n if n < self._ring_n else self._ring_n, since, th[1], th[2] / self._dt, th[4],
                                             th[5] / self._dt)
                 if info > 0.0:
                     self.rate_pa_s = slope / self._dt

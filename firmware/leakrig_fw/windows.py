@@ -11,7 +11,7 @@ except ImportError:
     def const(x):
         return x
 
-NS = const(4)           # signals: moving averages of pressure, T, dT/dt, T^2
+NS = const(3)           # signals: moving averages of pressure, T, T^2
 N_MIN = const(16)       # the shortest window, samples
 # Raw pressure for the gross trip: its windows (up to gross_window_s) fit in
 # this, up to 128 samples: all of 4 s up to 32 Hz (at a faster rate the
@@ -21,7 +21,7 @@ _RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many
 
 
 class WindowBank:
-    """nw windows of N_MIN << w samples over four signals (rings rp, rt, rd,
+    """nw windows of N_MIN << w samples over three signals (rings rp, rt,
     rq: float32 on every platform so host and board agree) and the raw
     pressure (ring rr, on the ngw shortest windows, for the gross trip).
 
@@ -33,7 +33,15 @@ class WindowBank:
     which takes in a at every step, would integrate a's rounding (an
     age-weighted sum, as s + h*a, would lose the slope outright to the
     cancellation). The slope of signal k over window w is s[k*nw + w] *
-    inv_sxx[w] per sample."""
+    inv_sxx[w] per sample.
+
+    The temperature's rate and T dT/dt have no rings: their moving averages
+    are the step of the T average and half the step of the T^2 average per
+    sample step, so a window's slope of either comes from that ring's sum a
+    and its values at the window's ends, sum (i - h)(y_i - y_(i-1)) =
+    (h + 1) y_newest + h y_before - sum y (y_before: the value just before
+    the window; for the longest window the one that just left the ring,
+    t_out and q_out)."""
 
     def __init__(self, nw):
         self.nw = nw
@@ -52,7 +60,6 @@ class WindowBank:
         self.h = array("d", [0.5 * (n - 1) for n in self.win])
         self.rp = array("f", bytes(4 * self.ring_n))
         self.rt = array("f", bytes(4 * self.ring_n))
-        self.rd = array("f", bytes(4 * self.ring_n))
         self.rq = array("f", bytes(4 * self.ring_n))
         self.rr = array("f", bytes(4 * RAW_RING))
         self.a = array("d", [0.0] * (NS * nw))
@@ -67,6 +74,7 @@ class WindowBank:
         """Empty every window."""
         self.count = 0
         self.pos = 0
+        self.t_out = 0.0   # the T average just before the longest window
         self.q_out = 0.0   # the T^2 average just before the longest window
         for i in range(self.nw):
             self.ar[i] = 0.0
@@ -121,15 +129,14 @@ class WindowBank:
             self.gb[w] = gb
             self.gd[w] = gd
 
-    def push(self, yp, yt, yd, yq, yr):
-        """Take in one sample of the four signals and the raw pressure."""
+    def push(self, yp, yt, yq, yr):
+        """Take in one sample of the three signals and the raw pressure."""
         nw = self.nw
         ring_n = self.ring_n
         pos = self.pos
         cnt = self.count
         rp = self.rp
         rt = self.rt
-        rd = self.rd
         rq = self.rq
         A = self.a
         S = self.s
@@ -140,16 +147,13 @@ class WindowBank:
             # windows restarted: take the references from the first values
             ref[0] = yp
             ref[1] = yt
-            ref[2] = yd
-            ref[3] = yq
+            ref[2] = yq
             ref[NS] = yr
         rfp = ref[0]
         rft = ref[1]
-        rfd = ref[2]
-        rfq = ref[3]
+        rfq = ref[2]
         dp = yp - rfp
         dtc = yt - rft
-        dd = yd - rfd
         dq = yq - rfq
         # per window, for each signal: S takes in the new value at +h and
         # lets out the one n samples old at -h, every other sample moving one
@@ -167,10 +171,6 @@ class WindowBank:
                 S[k] += h * (dtc + out) + out - A[k]
                 A[k] += dtc - out
                 k += nw
-                out = rd[j] - rfd
-                S[k] += h * (dd + out) + out - A[k]
-                A[k] += dd - out
-                k += nw
                 out = rq[j] - rfq
                 S[k] += h * (dq + out) + out - A[k]
                 A[k] += dq - out
@@ -182,14 +182,11 @@ class WindowBank:
                 S[k] += h * dtc - 0.5 * A[k]
                 A[k] += dtc
                 k += nw
-                S[k] += h * dd - 0.5 * A[k]
-                A[k] += dd
-                k += nw
                 S[k] += h * dq - 0.5 * A[k]
                 A[k] += dq
         rp[pos] = yp
+        self.t_out = rt[pos]
         rt[pos] = yt
-        rd[pos] = yd
         self.q_out = rq[pos]
         rq[pos] = yq
         # raw pressure, on the gross trip's windows only
@@ -212,21 +209,21 @@ class WindowBank:
         cnt += 1
         self.count = cnt
         if cnt % _RECOMPUTE == 0:
-            self._rebase(yp, yt, yd, yq, yr)
+            self._rebase(yp, yt, yq, yr)
             # the short windows, cheap, every time (their slopes are the
             # most sensitive to a rounding error in S), one other in turn
             for w in range(nw):
                 if w < 2 or w == (cnt // _RECOMPUTE) % nw:
                     self._rebuild(w)
 
-    def _rebase(self, yp, yt, yd, yq, yr):
+    def _rebase(self, yp, yt, yq, yr):
         """Move each signal's reference r to its newest value: every a
         follows (s does not depend on r)."""
         ref = self.ref
         A = self.a
         cnt = self.count
         k = 0
-        for s, v in ((0, yp), (1, yt), (2, yd), (3, yq)):
+        for s, v in ((0, yp), (1, yt), (2, yq)):
             delta = v - ref[s]
             ref[s] = v
             for w in range(self.nw):
@@ -247,7 +244,7 @@ class WindowBank:
             return
         last = self.pos - 1
         h = self.h[w]
-        for s, ring in ((0, self.rp), (1, self.rt), (2, self.rd), (3, self.rq)):
+        for s, ring in ((0, self.rp), (1, self.rt), (2, self.rq)):
             r = self.ref[s]
             a = 0.0
             b = 0.0
@@ -277,26 +274,28 @@ class WindowBank:
         self.ar[w] = a
         self.sr[w] = h * a - b
 
-    def tx(self, age):
-        """The T dT/dt feature of the sample age samples back, times the
-        sample step: half the step of the T^2 average (0 for the first
-        sample after a restart)."""
-        k = (self.pos - 1 - age) % self.ring_n
+    def step(self, age, ring, out):
+        """The step of ring (rt or rq, out: t_out or q_out) at the sample
+        age samples back: the T average's step is the rate feature times
+        the sample step, half the T^2 average's the T dT/dt feature (0 for
+        the first sample after a restart)."""
         if age + 1 >= self.count:
             return 0.0
-        prev = self.q_out if age + 1 >= self.ring_n else self.rq[(k - 1) % self.ring_n]
-        return 0.5 * (self.rq[k] - prev)
+        k = (self.pos - 1 - age) % self.ring_n
+        prev = out if age + 1 >= self.ring_n else ring[(k - 1) % self.ring_n]
+        return ring[k] - prev
 
     def hinge(self, n, m_fixed, k1, k2, k4, k5):
         """Fit level + slope * max(0, i - knee) to the compensated pressure
-        rp - k1 rt - k2 rd - k4 rq - k5 tx of the last n samples (k5 per
-        sample step: see tx), the knee m samples back: the best m
-        (m_fixed 0) or m_fixed. Returns (m, slope per sample, its
-        information). One pass over the rings."""
+        of the last n samples, rp - k1 rt - k4 rq less k2 and k5 (each per
+        sample step) times the steps of rt and half those of rq (see
+        step), the knee m samples back: the best m (m_fixed 0) or m_fixed.
+        Returns (m, slope per sample, its information). One pass over the
+        rings."""
         rp = self.rp
         rt = self.rt
-        rd = self.rd
         rq = self.rq
+        k5 *= 0.5
         ring_n = self.ring_n
         last = self.pos - 1
         if n > self.count:
@@ -305,7 +304,8 @@ class WindowBank:
         tot = 0.0
         for age in range(n):
             k = (last - age) % ring_n
-            tot += rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k] - k5 * self.tx(age)
+            tot += (rp[k] - k1 * rt[k] - k4 * rq[k] - k2 * self.step(age, rt, self.t_out)
+                    - k5 * self.step(age, rq, self.q_out))
         s0 = 0.0   # sum of c over i > j
         s1 = 0.0   # sum of i*c over i > j
         best = 0.0
@@ -315,7 +315,8 @@ class WindowBank:
         for age in range(n - 1):
             i = n - 1 - age
             k = (last - age) % ring_n
-            c = rp[k] - k1 * rt[k] - k2 * rd[k] - k4 * rq[k] - k5 * self.tx(age)
+            c = (rp[k] - k1 * rt[k] - k4 * rq[k] - k2 * self.step(age, rt, self.t_out)
+                 - k5 * self.step(age, rq, self.q_out))
             s0 += c
             s1 += i * c
             m = age + 1  # samples after the knee
