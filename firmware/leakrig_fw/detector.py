@@ -194,7 +194,6 @@ class Detector:
         self._Tx = 0.0
         self._y_mid = 0.0
         self._ta = 0.0
-        self._tq = 0.0
         self._tp = 0.0
         self._pd_pos = 0
         self._pd_n = 0
@@ -363,7 +362,7 @@ class Detector:
     def _smooth(self, v, yr, dt):
         """Take the temperature v and the pressure yr (about their
         references) into the moving average; True once it holds W samples
-        (its sums in _ta, _tq, _tp; the rate feature in _Td)."""
+        (its sums in _ta, _tp; the rate feature in _Td, T dT/dt in _Tx)."""
         # The pressure and the temperature features all pass through the
         # same W-sample moving average (a linear filter commutes with the
         # linear thermal model, so the compensation stays exact through the
@@ -377,17 +376,13 @@ class Detector:
         pos = self._pd_pos
         n_in = self._pd_n
         A = self._ta
-        Q = self._tq
         P = self._tp
         if n_in >= W:
             k = (pos - W) % n_ring
-            out = tr[k]
-            A += v - out
-            Q += v * v - out * out
+            A += v - tr[k]
             P += yr - pd[k]
         else:
             A += v
-            Q += v * v
             P += yr
         tr[pos] = v
         pd[pos] = yr
@@ -396,22 +391,19 @@ class Detector:
         self._pd_n = n_in
         if n_in % _RECOMPUTE == 0:
             A = 0.0
-            Q = 0.0
             P = 0.0
             for age in range(W if n_in >= W else n_in):
                 k = (pos - age) % n_ring
                 A += tr[k]
-                Q += tr[k] * tr[k]
                 P += pd[k]
         self._ta = A
-        self._tq = Q
         self._tp = P
         if n_in <= W:
             return False
-        old = tr[(pos - W) % n_ring]
-        self._Td = (v - old) / (W * dt)
-        # the mean of T dT/dt over the window: half the change of T^2
-        self._Tx = (v * v - old * old) / (2.0 * W * dt)
+        td = (v - tr[(pos - W) % n_ring]) / (W * dt)
+        self._Td = td
+        # T dT/dt of the averaged T: half the step of its square per step
+        self._Tx = (A / W - 0.5 * td * dt) * td
         # the window's middle sample, unsmoothed, for the white-noise level
         self._y_mid = pd[(pos - (W >> 1)) % n_ring]
         return True
@@ -474,7 +466,7 @@ class Detector:
             return
         W = self._tw
         tc = self._ta / W
-        tq = self._tq / W
+        tq = tc * tc
         y = self._tp / W
         y_mid = self._y_mid
         self.samples += 1
@@ -551,7 +543,7 @@ class Detector:
                     d2 = lim
                 self._pn_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._pn_var)
         self._tcm = tc
-        self._bank.push(y, tc, tq, yr)
+        self._bank.push(y, tc, yr)
         self._judge(dt, p)
 
     # --- windows ----------------------------------------------------------
@@ -560,7 +552,6 @@ class Detector:
         self._short = 0
         self._pd_n = 0
         self._ta = 0.0
-        self._tq = 0.0
         self._tp = 0.0
         self._hinge_n = 0
         for i in range(self._nw):
@@ -608,7 +599,6 @@ class Detector:
             self._tw = W
             self._pd_n = 0
             self._ta = 0.0
-            self._tq = 0.0
             self._tp = 0.0
         # variance of the rate feature per K^2 of white reading noise
         self._thermal.td_gain = 2.0 / (W * dt) ** 2
@@ -658,14 +648,15 @@ class Detector:
         # (docs/detector.md), no rings of their own
         ring_n = self._ring_n
         rt = bank.rt
-        rq = bank.rq
         new = bank.newest()
         rft = bank.ref[1]
         rfq = bank.ref[2]
-        t_new = rt[new] - rft
-        q_new = rq[new] - rfq
-        t_out = bank.t_out - rft
-        q_out = bank.q_out - rfq
+        tj = rt[new]
+        t_new = tj - rft
+        q_new = tj * tj - rfq
+        tj = bank.t_out
+        t_out = tj - rft
+        q_out = tj * tj - rfq
         A = bank.a
         half = bank.h
         nw1 = self._nw
@@ -719,16 +710,16 @@ class Detector:
             # sum (i - h)(y_i - y_(i-1)) = (h + 1) y_new + h y_before - sum y
             if cnt > n:
                 if n < ring_n:
-                    j = (new - n) % ring_n
-                    tb = rt[j] - rft
-                    qb = rq[j] - rfq
+                    tj = rt[(new - n) % ring_n]
+                    tb = tj - rft
+                    qb = tj * tj - rfq
                 else:
                     tb = t_out
                     qb = q_out
             else:
-                j = (new - n + 1) % ring_n
-                tb = rt[j] - rft
-                qb = rq[j] - rfq
+                tj = rt[(new - n + 1) % ring_n]
+                tb = tj - rft
+                qb = tj * tj - rfq
             hw = half[w]
             bd = ((hw + 1.0) * t_new + hw * tb - A[nw1 + w]) * f / dt
             bx = ((hw + 1.0) * q_new + hw * qb - A[nw2 + w]) * f * x_dt
@@ -910,7 +901,8 @@ class Detector:
             k1 = kl - 2.0 * k4 * bank.rt[k]
             k2 = k1 * lag
             k5 = 2.0 * k4 * lag
-        c = bank.rp[k] - (k1 * bank.rt[k] + k2 * self._Td + k4 * bank.rq[k] + k5 * self._Tx)
+        tk = bank.rt[k]
+        c = bank.rp[k] - (k1 * tk + k2 * self._Td + k4 * tk * tk + k5 * self._Tx)
         self._thermal.set_coefficients(c, k1, k2, k4, k5, self._learn_t >= self.cfg["learn_s"])
 
     def _track_start(self, dt):
@@ -938,16 +930,18 @@ class Detector:
         last = bank.pos - 1
         rp = bank.rp
         rt = bank.rt
-        rq = bank.rq
         # the sensor's white noise as it was when the leak began: the level
         # learned meanwhile follows a model that relearns during the leak
         nv = self._noise_var
         trk.noise_var = nv
         for age in range(back - 1, -1, -1):
             k = (last - age) % self._ring_n
-            td = bank.step(age, rt, bank.t_out) / dt
-            tx = 0.5 * bank.step(age, rq, bank.q_out) / dt
-            trk.update(rp[k], trk.coordinate(rp[k], rt[k], td, rq[k], tx), rt[k], td, rq[k], nv)
+            t = rt[k]
+            tp = bank.before(age)
+            td = (t - tp) / dt
+            tx = 0.5 * (t * t - tp * tp) / dt
+            tq = t * t
+            trk.update(rp[k], trk.coordinate(rp[k], t, td, tq, tx), t, td, tq, nv)
 
     def _find_onset(self, n):
         """Sample count at which a leak began: the knee of the best fit of

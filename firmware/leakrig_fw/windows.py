@@ -11,7 +11,7 @@ except ImportError:
     def const(x):
         return x
 
-NS = const(3)           # signals: moving averages of pressure, T, T^2
+NS = const(3)           # signals: moving averages of pressure and T, and T's square
 N_MIN = const(16)       # the shortest window, samples
 # Raw pressure for the gross trip: its windows (up to gross_window_s) fit in
 # this, up to 128 samples: all of 4 s up to 32 Hz (at a faster rate the
@@ -21,9 +21,11 @@ _RECOMPUTE = const(256)  # one window's sums rebuilt from the ring every so many
 
 
 class WindowBank:
-    """nw windows of N_MIN << w samples over three signals (rings rp, rt,
-    rq: float32 on every platform so host and board agree) and the raw
-    pressure (ring rr, on the ngw shortest windows, for the gross trip).
+    """nw windows of N_MIN << w samples over three signals: the averaged
+    pressure and temperature (rings rp, rt: float32 on every platform so
+    host and board agree) and the temperature's square (read from rt), and
+    the raw pressure (ring rr, on the ngw shortest windows, for the gross
+    trip).
 
     Per window and signal (at w, w + nw, ...): a, the sum of y - r, and s,
     the centred sum of (i - h) y (i = 0 oldest, h the middle), whose value
@@ -35,13 +37,12 @@ class WindowBank:
     cancellation). The slope of signal k over window w is s[k*nw + w] *
     inv_sxx[w] per sample.
 
-    The temperature's rate and T dT/dt have no rings: their moving averages
-    are the step of the T average and half the step of the T^2 average per
-    sample step, so a window's slope of either comes from that ring's sum a
-    and its values at the window's ends, sum (i - h)(y_i - y_(i-1)) =
-    (h + 1) y_newest + h y_before - sum y (y_before: the value just before
-    the window; for the longest window the one that just left the ring,
-    t_out and q_out)."""
+    The temperature's rate and T dT/dt have no rings: they are the step of
+    T and half the step of T^2 per sample step, so a window's slope of
+    either comes from that signal's sum a and its values at the window's
+    ends, sum (i - h)(y_i - y_(i-1)) = (h + 1) y_newest + h y_before - sum y
+    (y_before: the value just before the window; for the longest window the
+    one that just left the ring, t_out)."""
 
     def __init__(self, nw):
         self.nw = nw
@@ -60,7 +61,6 @@ class WindowBank:
         self.h = array("d", [0.5 * (n - 1) for n in self.win])
         self.rp = array("f", bytes(4 * self.ring_n))
         self.rt = array("f", bytes(4 * self.ring_n))
-        self.rq = array("f", bytes(4 * self.ring_n))
         self.rr = array("f", bytes(4 * RAW_RING))
         self.a = array("d", [0.0] * (NS * nw))
         self.s = array("d", [0.0] * (NS * nw))
@@ -75,7 +75,6 @@ class WindowBank:
         self.count = 0
         self.pos = 0
         self.t_out = 0.0   # the T average just before the longest window
-        self.q_out = 0.0   # the T^2 average just before the longest window
         for i in range(self.nw):
             self.ar[i] = 0.0
             self.sr[i] = 0.0
@@ -129,15 +128,16 @@ class WindowBank:
             self.gb[w] = gb
             self.gd[w] = gd
 
-    def push(self, yp, yt, yq, yr):
-        """Take in one sample of the three signals and the raw pressure."""
+    def push(self, yp, yt, yr):
+        """Take in one sample of the averaged pressure and temperature and
+        the raw pressure."""
         nw = self.nw
         ring_n = self.ring_n
         pos = self.pos
         cnt = self.count
         rp = self.rp
         rt = self.rt
-        rq = self.rq
+        yq = yt * yt
         A = self.a
         S = self.s
         win = self.win
@@ -167,11 +167,12 @@ class WindowBank:
                 S[w] += h * (dp + out) + out - A[w]
                 A[w] += dp - out
                 k = w + nw
-                out = rt[j] - rft
+                tj = rt[j]
+                out = tj - rft
                 S[k] += h * (dtc + out) + out - A[k]
                 A[k] += dtc - out
                 k += nw
-                out = rq[j] - rfq
+                out = tj * tj - rfq
                 S[k] += h * (dq + out) + out - A[k]
                 A[k] += dq - out
             else:
@@ -187,8 +188,6 @@ class WindowBank:
         rp[pos] = yp
         self.t_out = rt[pos]
         rt[pos] = yt
-        self.q_out = rq[pos]
-        rq[pos] = yq
         # raw pressure, on the gross trip's windows only
         ring = self.rr
         A = self.ar
@@ -209,21 +208,21 @@ class WindowBank:
         cnt += 1
         self.count = cnt
         if cnt % _RECOMPUTE == 0:
-            self._rebase(yp, yt, yq, yr)
+            self._rebase(yp, yt, yr)
             # the short windows, cheap, every time (their slopes are the
             # most sensitive to a rounding error in S), one other in turn
             for w in range(nw):
                 if w < 2 or w == (cnt // _RECOMPUTE) % nw:
                     self._rebuild(w)
 
-    def _rebase(self, yp, yt, yq, yr):
+    def _rebase(self, yp, yt, yr):
         """Move each signal's reference r to its newest value: every a
         follows (s does not depend on r)."""
         ref = self.ref
         A = self.a
         cnt = self.count
         k = 0
-        for s, v in ((0, yp), (1, yt), (2, yq)):
+        for s, v in ((0, yp), (1, yt), (2, yt * yt)):
             delta = v - ref[s]
             ref[s] = v
             for w in range(self.nw):
@@ -244,12 +243,16 @@ class WindowBank:
             return
         last = self.pos - 1
         h = self.h[w]
-        for s, ring in ((0, self.rp), (1, self.rt), (2, self.rq)):
+        for s in range(NS):
+            ring = self.rp if s == 0 else self.rt
             r = self.ref[s]
             a = 0.0
             b = 0.0
             for age in range(n):
-                v = ring[(last - age) % self.ring_n] - r
+                v = ring[(last - age) % self.ring_n]
+                if s == 2:
+                    v *= v
+                v -= r
                 a += v
                 b += age * v
             # sum (h - age) v: values about r are small, so little cancels
@@ -274,27 +277,23 @@ class WindowBank:
         self.ar[w] = a
         self.sr[w] = h * a - b
 
-    def step(self, age, ring, out):
-        """The step of ring (rt or rq, out: t_out or q_out) at the sample
-        age samples back: the T average's step is the rate feature times
-        the sample step, half the T^2 average's the T dT/dt feature (0 for
-        the first sample after a restart)."""
-        if age + 1 >= self.count:
-            return 0.0
+    def before(self, age):
+        """The averaged temperature one sample before the one age samples
+        back (that sample's own after a restart: no step)."""
         k = (self.pos - 1 - age) % self.ring_n
-        prev = out if age + 1 >= self.ring_n else ring[(k - 1) % self.ring_n]
-        return ring[k] - prev
+        if age + 1 >= self.count:
+            return self.rt[k]
+        return self.t_out if age + 1 >= self.ring_n else self.rt[(k - 1) % self.ring_n]
 
     def hinge(self, n, m_fixed, k1, k2, k4, k5):
         """Fit level + slope * max(0, i - knee) to the compensated pressure
-        of the last n samples, rp - k1 rt - k4 rq less k2 and k5 (each per
-        sample step) times the steps of rt and half those of rq (see
-        step), the knee m samples back: the best m (m_fixed 0) or m_fixed.
+        of the last n samples, rp - k1 T - k4 T^2 less k2 and k5 (each per
+        sample step) times the step of T and half that of T^2 (T = rt),
+        the knee m samples back: the best m (m_fixed 0) or m_fixed.
         Returns (m, slope per sample, its information). One pass over the
         rings."""
         rp = self.rp
         rt = self.rt
-        rq = self.rq
         k5 *= 0.5
         ring_n = self.ring_n
         last = self.pos - 1
@@ -304,8 +303,9 @@ class WindowBank:
         tot = 0.0
         for age in range(n):
             k = (last - age) % ring_n
-            tot += (rp[k] - k1 * rt[k] - k4 * rq[k] - k2 * self.step(age, rt, self.t_out)
-                    - k5 * self.step(age, rq, self.q_out))
+            t = rt[k]
+            tp = self.before(age)
+            tot += rp[k] - k1 * t - k4 * t * t - k2 * (t - tp) - k5 * (t * t - tp * tp)
         s0 = 0.0   # sum of c over i > j
         s1 = 0.0   # sum of i*c over i > j
         best = 0.0
@@ -315,8 +315,9 @@ class WindowBank:
         for age in range(n - 1):
             i = n - 1 - age
             k = (last - age) % ring_n
-            c = (rp[k] - k1 * rt[k] - k4 * rq[k] - k2 * self.step(age, rt, self.t_out)
-                 - k5 * self.step(age, rq, self.q_out))
+            t = rt[k]
+            tp = self.before(age)
+            c = rp[k] - k1 * t - k4 * t * t - k2 * (t - tp) - k5 * (t * t - tp * tp)
             s0 += c
             s1 += i * c
             m = age + 1  # samples after the knee

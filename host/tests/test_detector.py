@@ -346,9 +346,10 @@ def test_a_slow_leak_under_orbital_cycling_is_found_within_the_longest_window(se
 
 
 def test_each_window_compensates_the_t_dtdt_term_though_it_has_no_ring():
-    # the T dT/dt feature has no ring: each window's slope of it comes from
-    # the T^2 average's ring and running sum (docs/detector.md, Model); the
-    # windows' compensated slopes equal those of the per-sample features
+    # the rate feature and T dT/dt have no rings: each window's slope of
+    # them comes from the T ring and its running sums (docs/detector.md,
+    # Model); the windows' compensated slopes equal those of the per-sample
+    # features
     det = Detector(learn_s=1e9)
     rows = []
     for t, p, temp in _orbital_ramp(0.0, 1e9, 3):
@@ -357,7 +358,8 @@ def test_each_window_compensates_the_t_dtdt_term_though_it_has_no_ring():
         det.update(t, p, temp)
         if det.samples:
             W = det._tw
-            rows.append((det._tp / W, det._ta / W, det._Td, det._tq / W, det._Tx))
+            tc = det._ta / W
+            rows.append((det._tp / W, tc, det._Td, tc * tc, det._Tx))
     th, dt = det._theta, det._dt
     assert abs(th[5]) > 100.0          # the term is in use (about 2 q lag = 390 here)
     for w, n in enumerate(det._win):
