@@ -631,17 +631,19 @@ class Detector:
             k4 = 0.0
             k5 = 0.0
         m11 = M[1 * _NF + 1] * cov_scale
-        m12 = M[1 * _NF + 2] * cov_scale
         m22 = M[2 * _NF + 2] * cov_scale
         if self._thermal.m_var > m22:
             m22 = self._thermal.m_var
         m14 = M[1 * _NF + 4] * cov_scale
         m24 = M[2 * _NF + 4] * cov_scale
         m44 = M[4 * _NF + 4] * cov_scale
-        m15 = M[1 * _NF + 5] * cov_scale
-        m25 = M[2 * _NF + 5] * cov_scale
-        m45 = M[4 * _NF + 5] * cov_scale
         m55 = M[5 * _NF + 5] * cov_scale
+        c12 = 2.0 * M[1 * _NF + 2] * cov_scale
+        c14 = 2.0 * m14
+        c24 = 2.0 * m24
+        c15 = 2.0 * M[1 * _NF + 5] * cov_scale
+        c25 = 2.0 * M[2 * _NF + 5] * cov_scale
+        c45 = 2.0 * M[4 * _NF + 5] * cov_scale
         # the rate feature and T dT/dt are the steps of the T and T^2
         # averages per sample step (the latter halved): their window slopes
         # come from those rings' sums and the values at the window's ends
@@ -661,14 +663,20 @@ class Detector:
         half = bank.h
         nw1 = self._nw
         nw2 = 2 * self._nw
-        x_dt = 0.5 / dt
+        idt = 1.0 / dt
+        x_dt = 0.5 * idt
         # white noise: the pressure's, and the temperature's through the
         # model, with the gains of T^2 and T dT/dt at the present T
         g_p = self._pn_var
         g_t = self._thermal.tn_var
         tcm = self._tcm
         k1e = k1 + 2.0 * k4 * tcm
-        k2e = (k2 + k5 * tcm) / dt
+        k2e = (k2 + k5 * tcm) * idt
+        # per window: wa g2 + wb gb + wd gd
+        i2 = idt * idt
+        wa = (g_p + g_t * k1e * k1e) * i2
+        wb = 2.0 * g_t * k1e * k2e * i2
+        wd = g_t * k2e * k2e * i2
         gb_w = bank.gb
         gd_w = bank.gd
         q = self._qstep
@@ -680,17 +688,21 @@ class Detector:
         wmax = -1
         Sr = bank.sr
         gross = False
-        spread_n = 4
         cfg = self.cfg
         a_sp = dt / cfg["noise_horizon_s"]
-        horizon_n = cfg["noise_horizon_s"] / dt  # the noise horizon in samples
+        # windows shorter than a quarter of the noise horizon also measure
+        # their slope's spread (the windows grow with w)
+        horizon_n = 0.25 * cfg["noise_horizon_s"] / dt
+        sqrt = math.sqrt
         gross_rate = cfg["gross_rate_pa_s"]
         calm = self.state == "learning" or self.state == "ok"
         learning = self.state == "learning" or self._learn_t < cfg["learn_s"]
         peaks = learning and self._learn_t > 0.5 * cfg["learn_s"]
         win = self._win
         inv_sxx = bank.inv_sxx
-        g_w = bank.g
+        g2_w = bank.g2
+        SL = self._slope
+        SG = self._sig
         ngw = bank.ngw
         SM = self._sm
         SV = self._sv
@@ -703,38 +715,37 @@ class Detector:
             if cnt < n:
                 Z[w] = 0.0
                 continue
-            f = inv_sxx[w] / dt
+            f = inv_sxx[w] * idt
             bp = S[w] * f
             bt = S[nw1 + w] * f
             bq = S[nw2 + w] * f
             # sum (i - h)(y_i - y_(i-1)) = (h + 1) y_new + h y_before - sum y
-            if cnt > n:
-                if n < ring_n:
-                    tj = rt[(new - n) % ring_n]
-                    tb = tj - rft
-                    qb = tj * tj - rfq
-                else:
-                    tb = t_out
-                    qb = q_out
+            if cnt > n and n < ring_n:
+                tj = rt[(new - n) % ring_n]
+                tb = tj - rft
+                qb = tj * tj - rfq
+            elif cnt > n:
+                tb = t_out
+                qb = q_out
             else:
                 tj = rt[(new - n + 1) % ring_n]
                 tb = tj - rft
                 qb = tj * tj - rfq
             hw = half[w]
-            bd = ((hw + 1.0) * t_new + hw * tb - A[nw1 + w]) * f / dt
-            bx = ((hw + 1.0) * q_new + hw * qb - A[nw2 + w]) * f * x_dt
+            bd = (hw * (t_new + tb) + t_new - A[nw1 + w]) * f * idt
+            bx = (hw * (q_new + qb) + q_new - A[nw2 + w]) * f * x_dt
             thermal = k1 * bt + k2 * bd + k4 * bq + k5 * bx
             slope = bp - thermal
             # the gross trip judges the raw pressure: undelayed, and without
             # the thermal term (whose features are delayed); a thermal
             # transient of gross_rate_pa_s takes about 0.1 K/s at 2 kPa/K
             sr = Sr[w] * f if w < ngw else 0.0
-            thermal *= eps
-            gw = g_w[w]
-            var = (((g_p + g_t * k1e * k1e) * gw * gw + g_t * k2e * (2.0 * k1e * gb_w[w] + k2e * gd_w[w])) / (dt * dt)
-                   + bt * bt * m11 + 2.0 * bt * bd * m12 + bd * bd * m22
-                   + 2.0 * bq * (bt * m14 + bd * m24) + bq * bq * m44
-                   + 2.0 * bx * (bt * m15 + bd * m25 + bq * m45) + bx * bx * m55 + thermal * thermal)
+            var = (wa * g2_w[w] + wb * gb_w[w] + wd * gd_w[w]
+                   + bt * (bt * m11 + bd * c12 + bq * c14) + bd * (bd * m22 + bq * c24) + bq * bq * m44
+                   + bx * (bt * c15 + bd * c25 + bq * c45 + bx * m55))
+            if eps:
+                thermal *= eps
+                var += thermal * thermal
             # a reading whose noise is below its resolution: the rounding
             # error follows the slow signal instead of averaging out; bound
             # the slope it can fake by about half a step across the window
@@ -742,7 +753,7 @@ class Detector:
                 var += qv / (n * n)
             # short windows: the slope's own spread, measured, when the
             # compensated noise is not white (quantised or smoothed readings)
-            if n * spread_n < horizon_n:
+            if n < horizon_n:
                 sv = SV[w]
                 if sv == 0.0:
                     SM[w] = slope
@@ -756,7 +767,7 @@ class Detector:
                     SV[w] = sv + a_sp * (d2 - sv)
                 if SV[w] > var:
                     var = SV[w]
-            sig = math.sqrt(var) if var > 0 else 1e-12
+            sig = sqrt(var) if var > 0 else 1e-12
             z = -slope / sig
             if sr < -gross_rate and -sr / sig > c_det:
                 gross = True
@@ -768,8 +779,8 @@ class Detector:
                     bpk[w] = abs(z)
                 sig *= infl[w]
                 z = -slope / sig
-            self._slope[w] = slope
-            self._sig[w] = sig
+            SL[w] = slope
+            SG[w] = sig
             Z[w] = z
             if z > zmax:
                 zmax = z

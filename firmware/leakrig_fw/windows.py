@@ -49,8 +49,8 @@ class WindowBank:
         self.ring_n = N_MIN << (nw - 1)
         self.win = array("i", [N_MIN << i for i in range(nw)])
         self.inv_sxx = array("d", [12.0 / (n * (n * n - 1.0)) for n in self.win])
-        # each window's slope noise per unit white noise (set by noise_gains)
-        self.g = array("d", [math.sqrt(12.0 / (n * (n * n - 1.0))) for n in self.win])
+        # each window's slope variance per unit white noise (set by noise_gains)
+        self.g2 = array("d", [12.0 / (n * (n * n - 1.0)) for n in self.win])
         # and per unit white noise of the temperature reading: the slope of
         # the rate feature's share (its square, gd) and that share times
         # the mean temperature's (gb), per sample (set by noise_gains)
@@ -98,7 +98,7 @@ class WindowBank:
     def noise_gains(self, W):
         """Each window's slope of white noise passed through a W-sample
         moving average: the slope's weights averaged over W; the standard
-        deviation per unit noise, per sample (g). The same noise in the
+        variance per unit noise variance, per sample (g2). The same noise in the
         temperature reading also reaches the rate feature, (v_i - v_(i-W))
         / W per sample: a reading m samples back enters it with the slope
         weight of window sample m less that of sample m + W. Its square
@@ -124,7 +124,7 @@ class WindowBank:
                 g += e * e
                 gb += e * d
                 gd += d * d
-            self.g[w] = math.sqrt(g)
+            self.g2[w] = g
             self.gb[w] = gb
             self.gd[w] = gd
 
