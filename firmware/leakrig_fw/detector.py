@@ -179,6 +179,9 @@ class Detector:
         self._learn_k = 0       # samples since its last row
         self._learn_acc = 0.0   # and their time, s
         self._learn_n = 0       # rows it took in
+        self._rate_at = -1      # the sample whose tracked rate _settle computed
+        self._rate_r = 0.0
+        self._rate_s = 0.0
         for w in range(self._nw):
             self._peak[w] = 0.0
             self._infl[w] = 1.0
@@ -871,6 +874,10 @@ class Detector:
             bank = self._bank
             k = bank.newest()
             r, s = trk.rate(bank.rp[k], bank.rt[k], self._Td, dt)
+            # kept for _report, later in the same sample
+            self._rate_at = self.samples
+            self._rate_r = r
+            self._rate_s = s
             band = self._sig[self._nw - 1]
             if s > band:
                 band = s
@@ -1030,7 +1037,11 @@ class Detector:
         trk = self._tracker
         if trk.active and trk.n >= _N_MIN:
             k = bank.newest()
-            r, s = trk.rate(bank.rp[k], bank.rt[k], self._Td, self._dt)
+            if self._rate_at == self.samples:
+                r = self._rate_r
+                s = self._rate_s
+            else:
+                r, s = trk.rate(bank.rp[k], bank.rt[k], self._Td, self._dt)
             self.rate_pa_s = r
             self.rate_sigma_pa_s = s
             self._update_ml()
