@@ -211,7 +211,6 @@ class Detector:
         self._noise_var = 0.0
         self._noise_n = 0
         self._pn_var = 0.0    # the pressure reading's own white noise, Pa^2
-        self._tcm = 0.0       # the mean temperature feature now, K
         self._p_prev_raw = None
         self._pc_prev = 0.0
         self._same = 0
@@ -522,44 +521,41 @@ class Detector:
                 trk.pc_offset = comp - pt
             comp = pt + trk.pc_offset
         self.compensated_pa = comp + self._p_ref
-        # white-noise level of the pressure from successive differences of
-        # the unsmoothed, compensated middle sample
+        # Two white-noise levels, held while a leak is alarmed (a sensor's
+        # noise does not change with a leak; the compensation then follows
+        # a model learned before it): the compensated sample's, from
+        # successive differences of the unsmoothed, compensated middle
+        # sample (noise_pa, the tracker's noise), and the pressure
+        # reading's own, from its second differences (the loop's thermal
+        # swing has none to speak of). The windows' bands take the latter
+        # and the temperature reading's noise through the model separately
+        # (_scan): the former holds the rate feature's share of the
+        # temperature noise as if it were white (at 1 Hz, 0.01 K and a 30 s
+        # lag: 57 Pa of it against 20 Pa of the pressure's).
         d = y_mid - thermal - self._pc_prev
         self._pc_prev = y_mid - thermal
-        # (a sensor's noise does not change with a leak: held while one is
-        # alarmed, where the compensation follows a model learned before it)
         if self.samples > 1 and st != "leak" and st != "gross":
             d2 = 0.5 * d * d
-            if self._noise_n < 50:
-                self._noise_n += 1
-                self._noise_var += (d2 - self._noise_var) / self._noise_n
-            else:
-                lim = 25.0 * self._noise_var
-                if d2 > lim:
-                    d2 = lim
-                self._noise_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._noise_var)
-        self.noise_pa = math.sqrt(self._noise_var)
-        # the pressure reading's own white noise, from its second
-        # differences (the loop's thermal swing has none to speak of): the
-        # windows' bands take it and the temperature reading's noise through
-        # the model separately (_scan), where the compensated sample's
-        # noise above holds the rate feature's share of the temperature
-        # noise as if it were white (at 1 Hz, 0.01 K and a 30 s lag: 57 Pa
-        # of it against 20 Pa of the pressure's)
-        if self.samples > 1 and st != "leak" and st != "gross":
             pd = self._pd
             nr = len(pd)
             pos = self._pd_pos
-            d = pd[(pos - 1) % nr] - 2.0 * pd[(pos - 2) % nr] + pd[(pos - 3) % nr]
-            d2 = d * d / 6.0
+            e = pd[(pos - 1) % nr] - 2.0 * pd[(pos - 2) % nr] + pd[(pos - 3) % nr]
+            e2 = e * e / 6.0
+            nv = self._noise_var
+            pv = self._pn_var
             if self._noise_n < 50:
-                self._pn_var += (d2 - self._pn_var) / self._noise_n
+                self._noise_n += 1
+                self._noise_var = nv + (d2 - nv) / self._noise_n
+                self._pn_var = pv + (e2 - pv) / self._noise_n
             else:
-                lim = 25.0 * self._pn_var
-                if d2 > lim:
-                    d2 = lim
-                self._pn_var += (step / self.cfg["noise_horizon_s"]) * (d2 - self._pn_var)
-        self._tcm = tc
+                if d2 > 25.0 * nv:
+                    d2 = 25.0 * nv
+                if e2 > 25.0 * pv:
+                    e2 = 25.0 * pv
+                a = step / self.cfg["noise_horizon_s"]
+                self._noise_var = nv + a * (d2 - nv)
+                self._pn_var = pv + a * (e2 - pv)
+        self.noise_pa = math.sqrt(self._noise_var)
         self._bank.push(y, tc, yr)
         self._judge(dt, p)
 
@@ -687,7 +683,7 @@ class Detector:
         # model, with the gains of T^2 and T dT/dt at the present T
         g_p = self._pn_var
         g_t = self._thermal.tn_var
-        tcm = self._tcm
+        tcm = self._ta / self._tw   # the mean temperature feature now
         k1e = k1 + 2.0 * k4 * tcm
         k2e = (k2 + k5 * tcm) * idt
         # per window: wa g2 + wb gb + wd gd
