@@ -93,7 +93,6 @@ class ThermalModel:
         self._wsum = 0.0      # weight the model holds (samples)
         self._tbar = 0.0      # weighted mean of the temperature feature, K
         self.res_var = PRIOR_SIGMA_PA * PRIOR_SIGMA_PA
-        self.corr = 0.0       # the noise share solve() took out along (0, 0, 1, 0, 0, T_mean)
         self.m_mean = 0.0     # the lag coefficient's running mean after learning, Pa per K/s
         self.m_var = -1.0     # and its running variance (-1: not started)
         self.solve(False)
@@ -231,9 +230,7 @@ class ThermalModel:
         den = 1.0 - corr * m22
         if den <= 0.01:
             # not positive definite without that share: keep the last fit
-            self.corr = 0.0
             return
-        self.corr = corr
         g = corr / den
         for i in range(NF):
             s = 0.0
